@@ -1,0 +1,152 @@
+import type Flatbush from 'flatbush';
+import type { ModeName } from './profiles.ts';
+import { LifecircleError } from '../errors.ts';
+import { LocalProjection } from '../geo.ts';
+
+/**
+ * The routable network as a column store (after R5's EdgeStore): parallel typed arrays, no per-edge objects.
+ *
+ * Nodes are junctions and dead ends; degree-2 vertices of the source data are collapsed into "chains" (one
+ * chain = one undirected street piece between two nodes, with its full geometry kept for output). Each mode
+ * has its own CSR adjacency over the shared node and chain arrays: a mode only gets arcs on the chains it
+ * may use, in the directions it may use them, and only inside the components kept for it (islands are
+ * reported in `info.islands`, never silently linked).
+ */
+export interface ModeGraph {
+  mode: ModeName;
+  /** Speed in m/s on an ordinary way (steps, dismount etc. have their own per-chain speeds). */
+  speedMps: number;
+  /** CSR offsets, length nodeCount + 1: the arcs out of node n are arcOffsets[n] .. arcOffsets[n+1]-1. */
+  arcOffsets: Uint32Array;
+  /** Target node of each arc. */
+  arcTarget: Uint32Array;
+  /** chain index × 2 + 1 when the arc runs against the chain's geometry (to → from), + 0 along it. */
+  arcChain: Uint32Array;
+  /** Travel time of the whole arc in seconds. */
+  arcTimeS: Float32Array;
+  /** Per chain: bit 0 = usable from→to, bit 1 = usable to→from by this mode (after island removal). */
+  chainUsable: Uint8Array;
+  /** Per chain: seconds per metre from→to and to→from (Infinity when not usable), for cutting arcs. */
+  chainSecPerMFwd: Float32Array;
+  chainSecPerMBack: Float32Array;
+  /** Per node: index of its kept component, or -1 when the node is not in this mode's network. */
+  nodeComponent: Int32Array;
+}
+
+export interface IslandReport {
+  /** Nodes and total chain length of the component. */
+  nodes: number;
+  lengthM: number;
+  /** A representative point (the component's first node) and an OSM way id on it, to find it on a map. */
+  lon: number;
+  lat: number;
+  wayId: number;
+}
+
+export interface ModeInfo {
+  mode: ModeName;
+  speedMps: number;
+  nodes: number;
+  arcs: number;
+  components: number;
+  /** Kept components, largest first. */
+  kept: IslandReport[];
+  /** Components dropped because they are smaller than minComponentNodes (largest first, capped at 100). */
+  islands: IslandReport[];
+  islandCount: number;
+  islandNodes: number;
+  blockedNodes: number;
+}
+
+export interface GraphInfo {
+  formatVersion: number;
+  source: string;
+  sourceKind: 'osm' | 'centreline';
+  builtAt: string;
+  attribution: string;
+  notes: string[];
+  nodeCount: number;
+  chainCount: number;
+  geometryPointCount: number;
+  bbox: [number, number, number, number];
+  projection: { lon0: number; lat0: number };
+  minComponentNodes: number;
+  modes: ModeInfo[];
+}
+
+export class Graph {
+  readonly info: GraphInfo;
+  readonly nodeLon: Float64Array;
+  readonly nodeLat: Float64Array;
+  /** OSM node id of each node, or -1 when the node came from a centreline layer. */
+  readonly nodeOsmId: Float64Array;
+  readonly chainFrom: Uint32Array;
+  readonly chainTo: Uint32Array;
+  readonly chainLengthM: Float64Array;
+  /** OSM way id (or centreline feature id) the chain came from. */
+  readonly chainWayId: Float64Array;
+  /** Geometry of chain c: points chainGeomStart[c] .. chainGeomStart[c+1]-1 of geomLon/geomLat. */
+  readonly chainGeomStart: Uint32Array;
+  readonly geomLon: Float64Array;
+  readonly geomLat: Float64Array;
+  /** Spatial index over geometry segments (segment i runs from point segPoint[i] to segPoint[i]+1). */
+  readonly segIndex: Flatbush;
+  readonly segPoint: Uint32Array;
+  readonly segChain: Uint32Array;
+  readonly modes: Map<ModeName, ModeGraph>;
+  readonly projection: LocalProjection;
+
+  constructor(parts: {
+    info: GraphInfo;
+    nodeLon: Float64Array;
+    nodeLat: Float64Array;
+    nodeOsmId: Float64Array;
+    chainFrom: Uint32Array;
+    chainTo: Uint32Array;
+    chainLengthM: Float64Array;
+    chainWayId: Float64Array;
+    chainGeomStart: Uint32Array;
+    geomLon: Float64Array;
+    geomLat: Float64Array;
+    segIndex: Flatbush;
+    segPoint: Uint32Array;
+    segChain: Uint32Array;
+    modes: Map<ModeName, ModeGraph>;
+  }) {
+    this.info = parts.info;
+    this.nodeLon = parts.nodeLon;
+    this.nodeLat = parts.nodeLat;
+    this.nodeOsmId = parts.nodeOsmId;
+    this.chainFrom = parts.chainFrom;
+    this.chainTo = parts.chainTo;
+    this.chainLengthM = parts.chainLengthM;
+    this.chainWayId = parts.chainWayId;
+    this.chainGeomStart = parts.chainGeomStart;
+    this.geomLon = parts.geomLon;
+    this.geomLat = parts.geomLat;
+    this.segIndex = parts.segIndex;
+    this.segPoint = parts.segPoint;
+    this.segChain = parts.segChain;
+    this.modes = parts.modes;
+    this.projection = new LocalProjection(parts.info.projection.lon0, parts.info.projection.lat0);
+  }
+
+  get nodeCount(): number {
+    return this.nodeLon.length;
+  }
+
+  get chainCount(): number {
+    return this.chainFrom.length;
+  }
+
+  /** The mode's adjacency; a clear error when the graph was built without it. */
+  mode(name: ModeName): ModeGraph {
+    const g = this.modes.get(name);
+    if (!g) {
+      throw new LifecircleError('MODE_NOT_IN_GRAPH', `mode "${name}" is not in this graph (built with: ${[...this.modes.keys()].join(', ')}); rebuild with --modes`, {
+        field: 'mode',
+      });
+    }
+    return g;
+  }
+}
