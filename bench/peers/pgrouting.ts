@@ -71,7 +71,7 @@ export async function pgroutingAvailable(
   } catch (e) {
     return {
       ok: false,
-      why: `cannot connect to ${redact(u)}: ${errMessage(e)} (start it with: sudo bash bench/peers/setup-postgres.sh)`,
+      why: `cannot connect to ${redact(u)}: ${errMessage(e)} (start it with: sudo bash scripts/setup-postgres.sh)`,
     };
   }
   try {
@@ -80,7 +80,7 @@ export async function pgroutingAvailable(
   } catch (e) {
     return {
       ok: false,
-      why: `connected to ${redact(u)} but pgRouting is not usable: ${errMessage(e)} (run bench/peers/setup-postgres.sh)`,
+      why: `connected to ${redact(u)} but pgRouting is not usable: ${errMessage(e)} (run scripts/setup-postgres.sh)`,
     };
   } finally {
     await client.end().catch(() => {});

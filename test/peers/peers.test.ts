@@ -6,7 +6,7 @@
  *   node --import tsx --test test/peers/peers.test.ts
  *
  * Needs /usr/bin/python3 with python3-networkx, and PostgreSQL + pgRouting
- * (sudo bash bench/peers/setup-postgres.sh). When a peer is unavailable its tests
+ * (sudo bash scripts/setup-postgres.sh). When a peer is unavailable its tests
  * are skipped with the reason, except with CI=true, where they fail.
  */
 import { test, after } from 'node:test';

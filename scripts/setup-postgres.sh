@@ -3,7 +3,7 @@
 # peer benchmarks (Debian 12, run as root). Safe to re-run: every step checks
 # first and only acts when something is missing.
 #
-#   bash bench/peers/setup-postgres.sh
+#   bash scripts/setup-postgres.sh
 #
 # Result: cluster 15/main listening on 127.0.0.1:5432, role `lifecircle`
 # (password `lifecircle`, LOGIN SUPERUSER - local test cluster only) owning
