@@ -71,7 +71,9 @@ export class ReachEngine {
       if (timeS[n] === Infinity) this.touched[this.touchedCount++] = n;
       timeS[n] = t;
       source[n] = i;
-      this.push(n, t);
+      // the same node may be given twice (two facilities on one street): update, never queue it twice
+      if (heapPos[n] >= 0) this.decrease(n, t);
+      else this.push(n, t);
     }
 
     let count = 0;
