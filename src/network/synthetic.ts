@@ -94,6 +94,8 @@ const MAX_WAY_SEGMENTS = 400;
 const RAMP_REACH_M = 90;
 const CROSSING_HALF_M = 8;
 const STEPS_LENGTH_M = 12;
+/** Height of the bands used to find junctions. */
+const JUNCTION_BAND_M = 200;
 /** Share of street cells that are residential compounds / lilong lanes. */
 const COMPOUND_SHARE = 0.55;
 const LILONG_SHARE = 0.25;
@@ -176,30 +178,35 @@ class I32Vec {
 // ---------------------------------------------------------------------------------------------------------
 // Model
 
-interface Line {
-  /** true: x = c and t runs along y; false: y = c and t runs along x. */
-  vertical: boolean;
-  c: number;
-  a: number;
-  b: number;
-  highway: string;
-  name: string | null;
+/** What a street is, shared by all the lines (pieces) of one street. */
+interface Style {
+  /** Tag set of its ways, and of its bridge ways (arterials only, else -1). */
+  tag: number;
+  bridgeTag: number;
   /** 1: oneway in increasing t; -1: oneway in decreasing t (refs are written reversed); 0: two-way. */
   oneway: -1 | 0 | 1;
   arterial: boolean;
   /** Index of the arterial centre line among those of the same orientation, -1 for non-arterials. */
   center: number;
+  /** Sideways wobble of shape nodes, metres. */
   wobble: number;
-  /** Footway-like line: gets no footway=crossing piece where another footway meets it. */
+  /** Footway-like: gets no footway=crossing piece where another footway meets it. */
   path: boolean;
-  /** Add footway=crossing pieces where this footway crosses a street. */
-  crossings: boolean;
-  /** Start of a highway=steps piece, or NaN. */
-  stepsAt: number;
-  /** Junctions as triplets (t, junction id, other line index), sorted by t. */
-  junc: number[];
-  tagNormal: number;
-  tagBridge: number;
+}
+
+/** A straight piece of street: x = c for t = y in [a, b] (vertical) or y = c for t = x in [a, b]. */
+class Line {
+  constructor(
+    readonly vertical: boolean,
+    readonly c: number,
+    readonly a: number,
+    readonly b: number,
+    readonly style: Style,
+    /** Add footway=crossing pieces where this footway crosses a street. */
+    readonly crossings: boolean,
+    /** Start of a highway=steps piece, or NaN. */
+    readonly stepsAt: number,
+  ) {}
 }
 
 interface Wave {
@@ -383,39 +390,40 @@ function build(seed: number, W: number, H: number): Built {
   const lines: Line[] = [];
   let streetNo = 0;
   let laneNo = 0;
-  const addLine = (l: Omit<Line, 'junc' | 'tagNormal' | 'tagBridge' | 'crossings' | 'stepsAt' | 'path'> &
-    Partial<Pick<Line, 'crossings' | 'stepsAt' | 'path'>>): Line => {
-    const oneway = l.oneway !== 0 ? 'yes' : null;
-    const line: Line = {
-      crossings: false,
-      stepsAt: NaN,
-      path: false,
-      ...l,
-      junc: [],
-      tagNormal: tagId(tagXml([['highway', l.highway], ['name', l.name], ['oneway', oneway]])),
-      tagBridge: -1,
-    };
-    if (line.arterial) {
-      line.tagBridge = tagId(
-        tagXml([['highway', l.highway], ['name', l.name], ['oneway', oneway], ['bridge', 'yes'], ['layer', '1']]),
-      );
-    }
-    lines.push(line);
-    return line;
+  const addLine = (vertical: boolean, c: number, a: number, b: number, style: Style, crossings = false,
+    stepsAt = NaN): void => {
+    lines.push(new Line(vertical, c, a, b, style, crossings, stepsAt));
   };
+  const makeStyle = (highway: string, name: string | null, oneway: -1 | 0 | 1, center: number, wobble: number): Style => {
+    const ow = oneway !== 0 ? 'yes' : null;
+    const arterial = center >= 0;
+    return {
+      tag: tagId(tagXml([['highway', highway], ['name', name], ['oneway', ow]])),
+      bridgeTag: arterial
+        ? tagId(tagXml([['highway', highway], ['name', name], ['oneway', ow], ['bridge', 'yes'], ['layer', '1']]))
+        : -1,
+      oneway,
+      arterial,
+      center,
+      wobble,
+      path: highway === 'footway',
+    };
+  };
+  const footwayStyle = makeStyle('footway', null, 0, -1, 4);
+  const serviceStyle = makeStyle('service', null, 0, -1, 1);
 
   // Arterials, full length. A dual carriageway is two oneway lines at c ± half.
   const addArterials = (art: Arterials, vertical: boolean, firstNo: number): void => {
     const extent = vertical ? H : W;
     for (let k = 0; k < art.c.length; k++) {
-      const base = { vertical, a: 0, b: extent, highway: art.highway[k], name: `Synthetic Rd ${firstNo + k}` };
-      const common = { ...base, arterial: true, center: k, wobble: 1.5 };
+      const highway = art.highway[k];
+      const name = `Synthetic Rd ${firstNo + k}`;
       if (art.half[k] === 0) {
-        addLine({ ...common, c: art.c[k], oneway: 0 });
+        addLine(vertical, art.c[k], 0, extent, makeStyle(highway, name, 0, k, 1.5));
       } else {
         // Right-hand traffic: vertical roads run north on the east side; horizontal roads run east on the south.
-        addLine({ ...common, c: art.c[k] - art.half[k], oneway: vertical ? -1 : 1 });
-        addLine({ ...common, c: art.c[k] + art.half[k], oneway: vertical ? 1 : -1 });
+        addLine(vertical, art.c[k] - art.half[k], 0, extent, makeStyle(highway, name, vertical ? -1 : 1, k, 1.5));
+        addLine(vertical, art.c[k] + art.half[k], 0, extent, makeStyle(highway, name, vertical ? 1 : -1, k, 1.5));
       }
     }
   };
@@ -485,10 +493,8 @@ function build(seed: number, W: number, H: number): Built {
       }
       const highway = chance(0.15) ? 'tertiary' : 'residential';
       const oneway: -1 | 0 | 1 = chance(0.08) ? (chance(0.5) ? 1 : -1) : 0;
-      const name = `Synthetic St ${++streetNo}`;
-      for (const [a0, b0] of spans) {
-        addLine({ vertical, c, a: a0, b: b0, highway, name, oneway, arterial: false, center: -1, wobble: 1.5 });
-      }
+      const style = makeStyle(highway, `Synthetic St ${++streetNo}`, oneway, -1, 1.5);
+      for (const [a0, b0] of spans) addLine(vertical, c, a0, b0, style);
       all.push(spans);
     }
     return all;
@@ -496,8 +502,7 @@ function build(seed: number, W: number, H: number): Built {
 
   const addFootway = (vertical: boolean, c: number, a: number, b: number, crossings: boolean): void => {
     const stepsAt = chance(0.06) && b - a > 3 * STEPS_LENGTH_M ? U(a + STEPS_LENGTH_M, b - 2 * STEPS_LENGTH_M) : NaN;
-    addLine({ vertical, c, a, b, highway: 'footway', name: null, oneway: 0, arterial: false, center: -1, wobble: 4,
-      path: true, crossings, stepsAt });
+    addLine(vertical, c, a, b, footwayStyle, crossings, stepsAt);
   };
 
   for (let i = 0; i < bx.length; i++) {
@@ -551,13 +556,11 @@ function build(seed: number, W: number, H: number): Built {
               if (covers(host, c)) gates.push([vertical, c, a, b]);
             }
             if (gates.length > 0) {
-              const service = { highway: 'service', name: null, oneway: 0 as const, arterial: false, center: -1,
-                wobble: 1 };
-              addLine({ ...service, vertical: false, c: ry0, a: rx0, b: rx1 });
-              addLine({ ...service, vertical: false, c: ry1, a: rx0, b: rx1 });
-              addLine({ ...service, vertical: true, c: rx0, a: ry0, b: ry1 });
-              addLine({ ...service, vertical: true, c: rx1, a: ry0, b: ry1 });
-              for (const [vertical, c, a, b] of gates) addLine({ ...service, vertical, c, a, b });
+              addLine(false, ry0, rx0, rx1, serviceStyle);
+              addLine(false, ry1, rx0, rx1, serviceStyle);
+              addLine(true, rx0, ry0, ry1, serviceStyle);
+              addLine(true, rx1, ry0, ry1, serviceStyle);
+              for (const [vertical, c, a, b] of gates) addLine(vertical, c, a, b, serviceStyle);
               const inner = chance(0.7) ? [true, false] : [chance(0.5)];
               for (const vertical of inner) {
                 const c = vertical ? U(rx0 + 0.25 * (rx1 - rx0), rx1 - 0.25 * (rx1 - rx0))
@@ -583,8 +586,7 @@ function build(seed: number, W: number, H: number): Built {
               const a = fromLow ? lo : hi - len;
               const b = fromLow ? lo + len : hi;
               const name = `Synthetic Lane ${++laneNo}`;
-              addLine({ vertical, c, a, b, highway: 'residential', name, oneway: 0, arterial: false, center: -1,
-                wobble: 1 });
+              addLine(vertical, c, a, b, makeStyle('residential', name, 0, -1, 1));
               if (chance(0.5)) {
                 // Alleys off the lane, towards both sides, ending 12 m short of the cell sides.
                 const across0 = vertical ? cx0 : cy0;
@@ -627,8 +629,16 @@ function build(seed: number, W: number, H: number): Built {
   for (let li = 0; li < lines.length; li++) (lines[li].vertical ? vIdx : hIdx).push(li);
   vIdx.sort((p, q) => lines[p].c - lines[q].c || p - q);
   hIdx.sort((p, q) => lines[p].c - lines[q].c || p - q);
-  const vC = new Float64Array(vIdx.length);
-  for (let k = 0; k < vIdx.length; k++) vC[k] = lines[vIdx[k]].c;
+  // Vertical lines bucketed by the bands of y they touch, each bucket sorted by x.
+  const nBands = Math.max(1, Math.ceil(H / JUNCTION_BAND_M));
+  const bandIdx: number[][] = Array.from({ length: nBands }, () => []);
+  for (const vi of vIdx) {
+    const v = lines[vi];
+    const b0 = Math.min(nBands - 1, Math.floor(v.a / JUNCTION_BAND_M));
+    const b1 = Math.min(nBands - 1, Math.floor(v.b / JUNCTION_BAND_M));
+    for (let band = b0; band <= b1; band++) bandIdx[band].push(vi);
+  }
+  const bandC = bandIdx.map((idx) => Float64Array.from(idx, (vi) => lines[vi].c));
   const lowerBound = (arr: Float64Array, v: number): number => {
     let lo = 0;
     let hi = arr.length;
@@ -639,40 +649,72 @@ function build(seed: number, W: number, H: number): Built {
     }
     return lo;
   };
-  const jParent = new I32Vec(1 << 16);
-  for (const hi of hIdx) {
-    const h = lines[hi];
-    for (let k = lowerBound(vC, h.a); k < vC.length && vC[k] <= h.b; k++) {
-      const vi = vIdx[k];
-      const v = lines[vi];
-      if (v.a <= h.c && h.c <= v.b) {
-        const jid = jParent.length;
-        jParent.push(jid);
-        h.junc.push(v.c, jid, vi);
-        v.junc.push(h.c, jid, hi);
+  // Two passes over the same candidates: count junctions per line, then fill them in (CSR arrays).
+  // Horizontal lines go in increasing y, so both lines' junction lists come out sorted along the line.
+  const jStart = new Int32Array(lines.length + 1);
+  let jFill = jStart;
+  let junctionT = new Float64Array(0);
+  let jId = new Int32Array(0);
+  let jOther = new Int32Array(0);
+  let nJunctions = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const hi of hIdx) {
+      const h = lines[hi];
+      const band = Math.min(nBands - 1, Math.floor(h.c / JUNCTION_BAND_M));
+      const vC = bandC[band];
+      const idx = bandIdx[band];
+      for (let k = lowerBound(vC, h.a); k < vC.length && vC[k] <= h.b; k++) {
+        const vi = idx[k];
+        const v = lines[vi];
+        if (v.a <= h.c && h.c <= v.b) {
+          if (pass === 0) {
+            jStart[hi + 1]++;
+            jStart[vi + 1]++;
+            nJunctions++;
+          } else {
+            const jid = nJunctions++;
+            let e = jFill[hi]++;
+            junctionT[e] = v.c;
+            jId[e] = jid;
+            jOther[e] = vi;
+            e = jFill[vi]++;
+            junctionT[e] = h.c;
+            jId[e] = jid;
+            jOther[e] = hi;
+          }
+        }
       }
     }
+    if (pass === 0) {
+      for (let li = 0; li < lines.length; li++) jStart[li + 1] += jStart[li];
+      jFill = jStart.slice();
+      const total = jStart[lines.length];
+      junctionT = new Float64Array(total);
+      jId = new Int32Array(total);
+      jOther = new Int32Array(total);
+      nJunctions = 0;
+    }
   }
+  const jParent = new Int32Array(nJunctions);
+  for (let j = 0; j < nJunctions; j++) jParent[j] = j;
   const find = (j: number): number => {
-    const par = jParent.data;
-    while (par[j] !== j) {
-      par[j] = par[par[j]];
-      j = par[j];
+    while (jParent[j] !== j) {
+      jParent[j] = jParent[jParent[j]];
+      j = jParent[j];
     }
     return j;
   };
   // Junctions at the same point of a line (streets continuing straight across it) become one node.
-  for (const line of lines) {
-    const jn = line.junc;
-    for (let k = 3; k < jn.length; k += 3) {
-      if (jn[k] === jn[k - 3]) {
-        const r1 = find(jn[k + 1]);
-        const r2 = find(jn[k - 2]);
-        if (r1 !== r2) jParent.data[Math.max(r1, r2)] = Math.min(r1, r2);
+  for (let li = 0; li < lines.length; li++) {
+    for (let e = jStart[li] + 1; e < jStart[li + 1]; e++) {
+      if (junctionT[e] === junctionT[e - 1]) {
+        const r1 = find(jId[e]);
+        const r2 = find(jId[e - 1]);
+        if (r1 !== r2) jParent[Math.max(r1, r2)] = Math.min(r1, r2);
       }
     }
   }
-  const jNode = new Int32Array(jParent.length); // node id per junction root, 0 = not yet written
+  const jNode = new Int32Array(nJunctions); // node id per junction root, 0 = not yet written
 
   // --- output arrays -------------------------------------------------------------------------------------
   const est = Math.ceil(DENSITY_GUESS * W * H * 1.3) + 1024;
@@ -695,18 +737,22 @@ function build(seed: number, W: number, H: number): Built {
     else for (let k = 0; k < refs.length; k++) wayRefs.push(refs[k]);
   };
 
-  const classify = (x: number, y: number): [number, number] => {
+  // classify() results: the barriers whose corridor holds the point, and the side of every barrier it is on.
+  let clsBlocked = 0;
+  let clsSide = 0;
+  const classify = (x: number, y: number): void => {
     let blocked = 0;
     let side = 0;
-    for (const bar of barriers) {
+    for (let k = 0; k < barriers.length; k++) {
+      const bar = barriers[k];
       const u = bar.vertical ? x : y;
-      const t = bar.vertical ? y : x;
       let d = u - bar.base;
-      if (Math.abs(d) <= bar.maxDev + bar.half) d = u - axisAt(bar, t);
+      if (Math.abs(d) <= bar.maxDev + bar.half) d = u - axisAt(bar, bar.vertical ? y : x);
       if (d > 0) side |= bar.bit;
       if (Math.abs(d) < bar.half) blocked |= bar.bit;
     }
-    return [blocked, side];
+    clsBlocked = blocked;
+    clsSide = side;
   };
 
   // --- streets -------------------------------------------------------------------------------------------
@@ -754,21 +800,28 @@ function build(seed: number, W: number, H: number): Built {
     pid[i] = id;
     return id;
   };
-  const variantTag = (line: Line, variant: number): number => {
-    if (variant === VAR_CROSSING) return tagId(tagXml([['highway', 'footway'], ['footway', 'crossing']]));
-    if (variant === VAR_STEPS) return tagId(tagXml([['highway', 'steps']]));
-    return line.tagNormal;
-  };
-  const emit = (line: Line, pts: number[], bridge: boolean): void => {
+  const crossingTag = tagId(tagXml([['highway', 'footway'], ['footway', 'crossing']]));
+  const stepsTag = tagId(tagXml([['highway', 'steps']]));
+  const emit = (style: Style, pts: number[], bridge: boolean): void => {
     if (pts.length < 2) return;
     refs.length = 0;
-    for (const i of pts) refs.push(nodeFor(i));
-    const tag = bridge ? line.tagBridge : variantTag(line, pvar[pts[0]]);
-    addWay(refs, tag, line.oneway === -1);
+    for (let k = 0; k < pts.length; k++) refs.push(nodeFor(pts[k]));
+    const variant = pvar[pts[0]];
+    const tag = bridge ? style.bridgeTag : variant === VAR_CROSSING ? crossingTag : variant === VAR_STEPS ? stepsTag
+      : style.tag;
+    addWay(refs, tag, style.oneway === -1);
+  };
+  const pushPoint = (line: Line, t: number, jid: number, split: number, wob: number): void => {
+    px.push(line.vertical ? line.c + wob : t);
+    py.push(line.vertical ? t : line.c + wob);
+    pj.push(jid);
+    psplit.push(split);
+    pvar.push(VAR_NORMAL);
   };
 
   for (let li = 0; li < lines.length; li++) {
     const line = lines[li];
+    const style = line.style;
     // Key points: ends, junctions, piece boundaries.
     kt.length = 0;
     kj.length = 0;
@@ -777,14 +830,13 @@ function build(seed: number, W: number, H: number): Built {
     kt.push(line.a);
     kj.push(-1);
     ks.push(0);
-    const jn = line.junc;
-    for (let k = 0; k < jn.length; k += 3) {
-      const other = lines[jn[k + 2]];
-      kt.push(jn[k]);
-      kj.push(find(jn[k + 1]));
-      ks.push(line.arterial && other.arterial ? 1 : 0);
-      if (line.crossings && !other.path) {
-        const t = jn[k];
+    for (let e = jStart[li]; e < jStart[li + 1]; e++) {
+      const other = lines[jOther[e]];
+      const t = junctionT[e];
+      kt.push(t);
+      kj.push(find(jId[e]));
+      ks.push(style.arterial && other.style.arterial ? 1 : 0);
+      if (line.crossings && !other.style.path) {
         if (t - CROSSING_HALF_M > line.a + 2 && t + CROSSING_HALF_M < line.b - 2) {
           pieces.push(t - CROSSING_HALF_M, t + CROSSING_HALF_M, VAR_CROSSING);
         }
@@ -795,11 +847,9 @@ function build(seed: number, W: number, H: number): Built {
     ks.push(0);
     if (!Number.isNaN(line.stepsAt)) pieces.push(line.stepsAt, line.stepsAt + STEPS_LENGTH_M, VAR_STEPS);
     for (let k = 0; k < pieces.length; k += 3) {
-      for (const t of [pieces[k], pieces[k + 1]]) {
-        kt.push(t);
-        kj.push(-1);
-        ks.push(1);
-      }
+      kt.push(pieces[k], pieces[k + 1]);
+      kj.push(-1, -1);
+      ks.push(1, 1);
     }
     korder.length = 0;
     for (let k = 0; k < kt.length; k++) korder.push(k);
@@ -808,15 +858,6 @@ function build(seed: number, W: number, H: number): Built {
     // Points.
     px.length = py.length = pj.length = psplit.length = pvar.length = 0;
     let prevT = NaN;
-    const pushPoint = (t: number, jid: number, split: number, wob: number): void => {
-      const x = line.vertical ? line.c + wob : t;
-      const y = line.vertical ? t : line.c + wob;
-      px.push(x);
-      py.push(y);
-      pj.push(jid);
-      psplit.push(split);
-      pvar.push(VAR_NORMAL);
-    };
     for (let o = 0; o < korder.length; o++) {
       const k = korder[o];
       const t = kt[k];
@@ -841,11 +882,11 @@ function build(seed: number, W: number, H: number): Built {
         }
         pvar[pvar.length - 1] = variant;
         for (let s = 1; s < m; s++) {
-          pushPoint(prevT + (len * s) / m, -1, 0, line.wobble * (2 * rng() - 1));
+          pushPoint(line, prevT + (len * s) / m, -1, 0, style.wobble * (2 * rng() - 1));
           pvar[pvar.length - 1] = variant;
         }
       }
-      pushPoint(t, kj[k], ks[k], 0);
+      pushPoint(line, t, kj[k], ks[k], 0);
       prevT = t;
     }
 
@@ -853,9 +894,9 @@ function build(seed: number, W: number, H: number): Built {
     const n = px.length;
     pblk.length = pside.length = pid.length = 0;
     for (let i = 0; i < n; i++) {
-      const [blk, side] = classify(px[i], py[i]);
-      pblk.push(blk);
-      pside.push(side);
+      classify(px[i], py[i]);
+      pblk.push(clsBlocked);
+      pside.push(clsSide);
       pid.push(0);
     }
     cur.length = 0;
@@ -873,21 +914,21 @@ function build(seed: number, W: number, H: number): Built {
         for (let r = runStart; r < i; r++) blocked |= pblk[r];
         const diff = pside[lastLand] ^ pside[i];
         const bar = (blocked & (blocked - 1)) === 0 ? barriers[31 - Math.clz32(blocked)] : null;
-        const allowed = bar !== null && diff === bar.bit && line.arterial && line.vertical !== bar.vertical &&
-          bar.centers.has(line.center);
+        const allowed = bar !== null && diff === bar.bit && style.arterial && line.vertical !== bar.vertical &&
+          bar.centers.has(style.center);
         if (allowed && bar.river) {
-          emit(line, cur, false);
+          emit(style, cur, false);
           cur.length = 0;
           for (let r = lastLand; r <= i; r++) cur.push(r);
-          emit(line, cur, true);
+          emit(style, cur, true);
           riverCrossings++;
           cur.length = 0;
           cur.push(i);
         } else if (allowed) {
           for (let r = runStart; r <= i; r++) cur.push(r);
           expresswayCrossings++;
-          const key = `${bar.bit}:${line.center}`;
-          if (bar.rampCenters.has(line.center) && !rampDone.has(key)) {
+          const key = `${bar.bit}:${style.center}`;
+          if (bar.rampCenters.has(style.center) && !rampDone.has(key)) {
             rampDone.add(key);
             const lastIsNeg = (pside[lastLand] & bar.bit) === 0;
             const a = nodeFor(lastLand);
@@ -902,14 +943,14 @@ function build(seed: number, W: number, H: number): Built {
             });
           }
         } else {
-          emit(line, cur, false);
+          emit(style, cur, false);
           cur.length = 0;
           cur.push(i);
         }
         runStart = -1;
       } else if (pside[i] !== pside[lastLand]) {
         // Never link two sides of a barrier by an edge jumping over it.
-        emit(line, cur, false);
+        emit(style, cur, false);
         cur.length = 0;
         cur.push(i);
       } else {
@@ -917,12 +958,12 @@ function build(seed: number, W: number, H: number): Built {
       }
       lastLand = i;
       if (psplit[i] && cur.length > 1) {
-        emit(line, cur, false);
+        emit(style, cur, false);
         cur.length = 0;
         cur.push(i);
       }
     }
-    emit(line, cur, false);
+    emit(style, cur, false);
   }
 
   // --- expressways ---------------------------------------------------------------------------------------
@@ -959,8 +1000,8 @@ function build(seed: number, W: number, H: number): Built {
       return cw[dir].ids[k < 0 ? 0 : k > m ? m : k];
     };
     const sameBank = (node: number, side: number): boolean => {
-      const [blk, s] = classify(nodeX.data[node], nodeY.data[node]);
-      return (blk & riverMask) === 0 && (s & riverMask) === (side & riverMask);
+      classify(nodeX.data[node], nodeY.data[node]);
+      return (clsBlocked & riverMask) === 0 && (clsSide & riverMask) === (side & riverMask);
     };
     for (const r of ramps) {
       if (r.bar !== bar) continue;
@@ -1019,7 +1060,97 @@ function fixed7(v: number): string {
   return `${sign}${ip}.${'0000000'.slice(fs.length)}${fs}`;
 }
 
-const CHUNK_CHARS = 1 << 20;
+const CHUNK_BYTES = 1 << 22;
+const CHUNK_SLACK = 1 << 16;
+
+/** Builds the file in large byte chunks (ASCII only) and hands each full chunk to the stream. */
+class ChunkWriter {
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
+  private pos = 0;
+  private failure: Error | null = null;
+  constructor(private readonly out: NodeJS.WritableStream & { on(e: 'error', f: (e: Error) => void): unknown }) {
+    // Remember stream errors (e.g. the file cannot be opened) so the next flush rejects with them.
+    out.on('error', (e: Error) => {
+      this.failure = e;
+    });
+  }
+
+  get full(): boolean {
+    return this.pos >= CHUNK_BYTES;
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.pos === 0) return;
+    const ok = this.out.write(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
+    this.pos = 0;
+    if (!ok) await once(this.out as NodeJS.EventEmitter, 'drain');
+    if (this.failure) throw this.failure;
+  }
+
+  /** Appends pre-encoded bytes (short: a byte loop beats set() for a few dozen bytes). */
+  bytes(b: Uint8Array): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (b.length > 64) {
+      buf.set(b, p);
+      p += b.length;
+    } else {
+      for (let k = 0; k < b.length; k++) buf[p++] = b[k];
+    }
+    this.pos = p;
+  }
+
+  /** Appends a non-negative integer below 2^31. */
+  uint(n: number): void {
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    do {
+      const q = (n / 10) | 0;
+      buf[p++] = 48 + n - q * 10;
+      n = q;
+    } while (n > 0);
+    for (let i = start, j = p - 1; i < j; i++, j--) {
+      const t = buf[i];
+      buf[i] = buf[j];
+      buf[j] = t;
+    }
+    this.pos = p;
+  }
+
+  /** Appends v (|v| <= 180) with exactly 7 decimals. */
+  fixed7(v: number): void {
+    let n = Math.round(v * 1e7);
+    if (n < 0) {
+      this.buf[this.pos++] = 45; // '-'
+      n = -n;
+    }
+    const ip = (n / 1e7) | 0;
+    let frac = n - ip * 1e7;
+    this.uint(ip);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = 46; // '.'
+    for (let k = 7; k >= 1; k--) {
+      const q = (frac / 10) | 0;
+      buf[p + k] = 48 + frac - q * 10;
+      frac = q;
+    }
+    this.pos = p + 8;
+  }
+}
+
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const B_NODE = ascii('  <node id="');
+const B_LAT = ascii('" lat="');
+const B_LON = ascii('" lon="');
+const B_NODE_END = ascii('"/>\n');
+const B_WAY = ascii('  <way id="');
+const B_WAY_OPEN_END = ascii('">\n');
+const B_ND = ascii('    <nd ref="');
+const B_WAY_END = ascii('  </way>\n');
 
 /**
  * Writes a synthetic Shanghai-like street network (see the comment at the top of this file) to `path` as OSM
@@ -1076,42 +1207,44 @@ export async function writeSyntheticCityOsm(path: string, options: SyntheticCity
   const minLat = Number(fixed7(originLat));
 
   const out = createWriteStream(path);
-  // Surface open/write errors as a rejection even while no write is pending.
-  let failure: Error | null = null;
-  out.on('error', (e: Error) => {
-    failure = e;
-  });
-  let chunk = '';
-  const flush = async (): Promise<void> => {
-    if (failure) throw failure;
-    const ok = out.write(chunk);
-    chunk = '';
-    if (!ok) await once(out, 'drain');
-  };
-
-  chunk += '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="lifecircle synthetic">\n';
-  chunk += `  <bounds minlat="${fixed7(minLat)}" minlon="${fixed7(minLon)}" maxlat="${fixed7(maxLat)}" maxlon="${fixed7(maxLon)}"/>\n`;
+  const w = new ChunkWriter(out);
+  w.bytes(ascii('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="lifecircle synthetic">\n'));
+  w.bytes(ascii(`  <bounds minlat="${fixed7(minLat)}" minlon="${fixed7(minLon)}" maxlat="${fixed7(maxLat)}" maxlon="${fixed7(maxLon)}"/>\n`));
   const nodeCount = city.nodeX.length - 1;
   const xs = city.nodeX.data;
   const ys = city.nodeY.data;
   for (let id = 1; id <= nodeCount; id++) {
-    chunk += `  <node id="${id}" lat="${fixed7(originLat + ys[id] * latPerM)}" lon="${fixed7(originLon + xs[id] * lonPerM)}"/>\n`;
-    if (chunk.length >= CHUNK_CHARS) await flush();
+    w.bytes(B_NODE);
+    w.uint(id);
+    w.bytes(B_LAT);
+    w.fixed7(originLat + ys[id] * latPerM);
+    w.bytes(B_LON);
+    w.fixed7(originLon + xs[id] * lonPerM);
+    w.bytes(B_NODE_END);
+    if (w.full) await w.flush();
   }
   const wayCount = city.wayStart.length;
   const starts = city.wayStart.data;
   const refs = city.wayRefs.data;
   const wayTags = city.wayTag.data;
-  for (let w = 0; w < wayCount; w++) {
-    chunk += `  <way id="${w + 1}">\n`;
-    const end = w + 1 < wayCount ? starts[w + 1] : city.wayRefs.length;
-    for (let r = starts[w]; r < end; r++) chunk += `    <nd ref="${refs[r]}"/>\n`;
-    chunk += city.tags[wayTags[w]];
-    chunk += '  </way>\n';
-    if (chunk.length >= CHUNK_CHARS) await flush();
+  const tagBytes = city.tags.map(ascii);
+  for (let way = 0; way < wayCount; way++) {
+    w.bytes(B_WAY);
+    w.uint(way + 1);
+    w.bytes(B_WAY_OPEN_END);
+    const end = way + 1 < wayCount ? starts[way + 1] : city.wayRefs.length;
+    for (let r = starts[way]; r < end; r++) {
+      w.bytes(B_ND);
+      w.uint(refs[r]);
+      w.bytes(B_NODE_END);
+      if (w.full) await w.flush();
+    }
+    w.bytes(tagBytes[wayTags[way]]);
+    w.bytes(B_WAY_END);
+    if (w.full) await w.flush();
   }
-  chunk += '</osm>\n';
-  await flush();
+  w.bytes(ascii('</osm>\n'));
+  await w.flush();
   out.end();
   await finished(out);
 
