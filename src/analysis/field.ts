@@ -1,6 +1,6 @@
 import type { Graph, ModeGraph } from '../network/graph.ts';
 import { snapPoints, type SnappedPoints } from '../network/snap.ts';
-import { accessTimeS, arrivalTimeS } from './reach.ts';
+import { accessTimeS, appendSources, arrivalViaEnds } from './reach.ts';
 import { ReachEngine, type Cutoff } from './dijkstra.ts';
 
 /**
@@ -34,18 +34,8 @@ export function nearestFacilityField(
   for (let i = 0; i < facilities.count; i++) {
     const c = facilities.chain[i];
     if (c < 0) continue;
-    const t0 = accessTimeS(mode, facilities.legM[i]);
-    if (mode.chainUsable[c] & 2) {
-      // leaving the facility towards the chain's from-node means travelling against the chain
-      nodes.push(graph.chainFrom[c]);
-      times.push(t0 + facilities.offsetM[i] * mode.chainSecPerMBack[c]);
-      owner.push(i);
-    }
-    if (mode.chainUsable[c] & 1) {
-      nodes.push(graph.chainTo[c]);
-      times.push(t0 + (graph.chainLengthM[c] - facilities.offsetM[i]) * mode.chainSecPerMFwd[c]);
-      owner.push(i);
-    }
+    const added = appendSources(graph, mode, { chain: c, offsetM: facilities.offsetM[i], legM: facilities.legM[i], footLon: NaN, footLat: NaN }, nodes, times);
+    for (let k = 0; k < added; k++) owner.push(i);
   }
   const engine = options.engine ?? new ReachEngine(mode);
   const cutoff = options.cutoff ?? 'inclusive';
@@ -76,11 +66,9 @@ export function pointTimesFromField(graph: Graph, field: NearestFacilityField, p
   for (let i = 0; i < points.count; i++) {
     const c = points.chain[i];
     if (c < 0) continue;
-    let t = arrivalTimeS(graph, mode, engine, c, points.offsetM[i], points.legM[i]);
-    // the end of the chain the time came through tells which facility
-    const viaFrom = mode.chainUsable[c] & 1 ? engine.timeS[graph.chainFrom[c]] + points.offsetM[i] * mode.chainSecPerMFwd[c] : Infinity;
-    const viaTo = mode.chainUsable[c] & 2 ? engine.timeS[graph.chainTo[c]] + (graph.chainLengthM[c] - points.offsetM[i]) * mode.chainSecPerMBack[c] : Infinity;
-    const entry = engine.source[viaFrom <= viaTo ? graph.chainFrom[c] : graph.chainTo[c]];
+    const viaEnds = arrivalViaEnds(graph, mode, engine.timeS, c, points.offsetM[i]);
+    let t = viaEnds.timeS + accessTimeS(mode, points.legM[i]);
+    const entry = viaEnds.via >= 0 ? engine.source[viaEnds.via] : -1;
     let best = entry >= 0 ? field.entryFacility[entry] : -1;
     for (const f of onChain.get(c) ?? []) {
       const d = points.offsetM[i] - facilities.offsetM[f];

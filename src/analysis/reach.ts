@@ -21,19 +21,28 @@ export function accessTimeS(mode: ModeGraph, legM: number): number {
   return legM / mode.speedMps;
 }
 
-/** Appends the (node, time) entries through which a snapped point enters the network. */
-export function appendSources(graph: Graph, mode: ModeGraph, snap: Snap, nodes: number[], times: number[], startTimeS = 0): void {
+/**
+ * Appends the (node, time) entries through which a snapped point enters the network; returns how many.
+ * A point exactly on a node (offset 0 or the chain's length) enters at that node whatever the chain's
+ * direction: moving 0 m against a oneway is no move.
+ */
+export function appendSources(graph: Graph, mode: ModeGraph, snap: Snap, nodes: number[], times: number[], startTimeS = 0): number {
   const c = snap.chain;
   const t0 = startTimeS + accessTimeS(mode, snap.legM);
   const usable = mode.chainUsable[c];
-  if (usable & 1) {
+  const len = graph.chainLengthM[c];
+  let added = 0;
+  if (usable & 1 || snap.offsetM >= len) {
     nodes.push(graph.chainTo[c]);
-    times.push(t0 + (graph.chainLengthM[c] - snap.offsetM) * mode.chainSecPerMFwd[c]);
+    times.push(snap.offsetM >= len ? t0 : t0 + (len - snap.offsetM) * mode.chainSecPerMFwd[c]);
+    added++;
   }
-  if (usable & 2) {
+  if (usable & 2 || snap.offsetM <= 0) {
     nodes.push(graph.chainFrom[c]);
-    times.push(t0 + snap.offsetM * mode.chainSecPerMBack[c]);
+    times.push(snap.offsetM <= 0 ? t0 : t0 + snap.offsetM * mode.chainSecPerMBack[c]);
+    added++;
   }
+  return added;
 }
 
 /**
@@ -41,17 +50,29 @@ export function appendSources(graph: Graph, mode: ModeGraph, snap: Snap, nodes: 
  * counting any direct run along a shared chain (see `directTimeS`).
  */
 export function arrivalTimeS(graph: Graph, mode: ModeGraph, engine: ReachEngine, chain: number, offsetM: number, legM: number): number {
+  return arrivalViaEnds(graph, mode, engine.timeS, chain, offsetM).timeS + accessTimeS(mode, legM);
+}
+
+/**
+ * Earliest arrival at a point `offsetM` along `chain` through either end, from a node time field, and the
+ * node it came through (-1 when neither end is reached). A point exactly on a node is that node.
+ */
+export function arrivalViaEnds(graph: Graph, mode: ModeGraph, nodeTimeS: Float64Array, chain: number, offsetM: number): { timeS: number; via: number } {
   const usable = mode.chainUsable[chain];
-  let best = Infinity;
-  if (usable & 1) {
-    const t = engine.timeS[graph.chainFrom[chain]] + offsetM * mode.chainSecPerMFwd[chain];
-    if (t < best) best = t;
+  const len = graph.chainLengthM[chain];
+  const from = graph.chainFrom[chain];
+  const to = graph.chainTo[chain];
+  let timeS = Infinity;
+  let via = -1;
+  if (usable & 1 || offsetM <= 0) {
+    const t = offsetM <= 0 ? nodeTimeS[from] : nodeTimeS[from] + offsetM * mode.chainSecPerMFwd[chain];
+    if (t < timeS) (timeS = t), (via = from);
   }
-  if (usable & 2) {
-    const t = engine.timeS[graph.chainTo[chain]] + (graph.chainLengthM[chain] - offsetM) * mode.chainSecPerMBack[chain];
-    if (t < best) best = t;
+  if (usable & 2 || offsetM >= len) {
+    const t = offsetM >= len ? nodeTimeS[to] : nodeTimeS[to] + (len - offsetM) * mode.chainSecPerMBack[chain];
+    if (t < timeS) (timeS = t), (via = to);
   }
-  return best + accessTimeS(mode, legM);
+  return { timeS, via };
 }
 
 /** Time along one chain between two snapped points on it, when the mode may go that way; else Infinity. */

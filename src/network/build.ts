@@ -363,8 +363,8 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     const keepArc = (from: number, to: number) => nodeComponent[from] >= 0 && nodeComponent[from] === nodeComponent[to] && !blockedNode[from];
     const arcOffsets = new Uint32Array(nodeCount + 1);
     const chainUsable = new Uint8Array(chainCount);
-    const chainSecPerMFwd = new Float32Array(chainCount);
-    const chainSecPerMBack = new Float32Array(chainCount);
+    const chainSecPerMFwd = new Float64Array(chainCount);
+    const chainSecPerMBack = new Float64Array(chainCount);
     for (let c = 0; c < chainCount; c++) {
       const f = chainSecFwd[c * modeCount + m];
       const b = chainSecBack[c * modeCount + m];
@@ -383,7 +383,7 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     const arcCount = arcOffsets[nodeCount];
     const arcTarget = new Uint32Array(arcCount);
     const arcChain = new Uint32Array(arcCount);
-    const arcTimeS = new Float32Array(arcCount);
+    const arcTimeS = new Float64Array(arcCount);
     {
       const fill = arcOffsets.slice(0, nodeCount);
       for (let c = 0; c < chainCount; c++) {

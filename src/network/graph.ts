@@ -23,12 +23,12 @@ export interface ModeGraph {
   /** chain index × 2 + 1 when the arc runs against the chain's geometry (to → from), + 0 along it. */
   arcChain: Uint32Array;
   /** Travel time of the whole arc in seconds. */
-  arcTimeS: Float32Array;
+  arcTimeS: Float64Array;
   /** Per chain: bit 0 = usable from→to, bit 1 = usable to→from by this mode (after island removal). */
   chainUsable: Uint8Array;
   /** Per chain: seconds per metre from→to and to→from (Infinity when not usable), for cutting arcs. */
-  chainSecPerMFwd: Float32Array;
-  chainSecPerMBack: Float32Array;
+  chainSecPerMFwd: Float64Array;
+  chainSecPerMBack: Float64Array;
   /** Per node: index of its kept component, or -1 when the node is not in this mode's network. */
   nodeComponent: Int32Array;
 }

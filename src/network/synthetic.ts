@@ -83,7 +83,7 @@ const EARTH_RADIUS_M = 6_371_008.8;
 /** Width : height of the city rectangle. */
 const ASPECT = 1.15;
 /** Nodes per square metre, measured; only the first guess of the size, corrected by regeneration. */
-const DENSITY_GUESS = Number(process.env.DG ?? 900) * 1e-6;
+const DENSITY_GUESS = 1140e-6;
 const SIZE_TOLERANCE = 0.03;
 const MAX_ATTEMPTS = 6;
 
@@ -100,8 +100,8 @@ const JUNCTION_BAND_M = 200;
 const COMPOUND_SHARE = 0.55;
 const LILONG_SHARE = 0.25;
 /** Spacing of the streets inside an arterial block. */
-const LOCAL_MIN_M = 90;
-const LOCAL_MAX_M = 170;
+const LOCAL_MIN_M = 100;
+const LOCAL_MAX_M = 200;
 
 // Edge variants: how the piece of a line between two key points is tagged.
 const VAR_NORMAL = 0;
