@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests and benchmarks use, from Debian's apt (run as root; idempotent):
 #   osmium-tool       independent OSM decoder the PBF reader is cross-checked against
+#   gdal-bin          ogr2ogr, to write Shapefile fixtures (GBK) in tests
 #   python3-networkx  independent Dijkstra the reach engine is cross-checked and benchmarked against
 #   postgresql-15 + postgis + pgrouting   pgr_drivingDistance, the other peer (started by setup-postgres.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND="${DEBIAN_FRONTEND:-noninteractive}"
-PACKAGES=(osmium-tool python3-networkx postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
+PACKAGES=(osmium-tool python3-networkx gdal-bin postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "[setup-system] run as root (apt-get); or install these yourself: ${PACKAGES[*]}" >&2
