@@ -101,7 +101,7 @@ export function createProgram(): Command {
     .name('lifecircle')
     .description('Plan public services around the 15-minute community life circle: walking and cycling reach on real street networks.')
     .version(VERSION)
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   const network = program.command('network').description('build, inspect and export routable networks');
