@@ -14,10 +14,14 @@
  *   (so streets often continue straight across an arterial) or, for about 40% of blocks, jittered per block.
  *   About 5% of inner street segments are missing (missing links: the street stops at a T-junction and resumes
  *   at the next one) and about 6% of street ends stop short of the arterial in a cul-de-sac.
- * - Inside street cells (the areas between streets): dead-end lanes (`Synthetic Lane N`, highway=residential)
- *   in about 20% of cells, some with short alleys (highway=footway) off them like Shanghai's lilong; straight
- *   highway=footway paths across about 45% of cells (some crossing each other, some continuing across a street
- *   where the piece over the carriageway is a separate footway=crossing way), and a few 12 m highway=steps pieces.
+ * - Inside street cells (the areas between streets, about 100–200 m square), Shanghai-style:
+ *   - about 55% are residential compounds (xiaoqu): a highway=service loop set back 15–25 m from the streets,
+ *     one or two service gates onto the surrounding streets and one or two footways across the inside;
+ *   - about 25% get a dead-end lane (`Synthetic Lane N`, highway=residential, a cul-de-sac), half of them with
+ *     short highway=footway alleys off it like a lilong;
+ *   - outside compounds, half of the cells get a straight highway=footway path across (sometimes two crossing
+ *     each other; sometimes continuing across the next street, where the 16 m piece over the carriageway is a
+ *     separate footway=crossing way). About 6% of footways have a 12 m highway=steps piece.
  * - Shape nodes along every street every ~25–40 m (with ~1.5 m of sideways wobble, 4 m on footways), so the
  *   graph has the degree-2 chains of real OSM. Junction nodes are shared by the ways that meet there; ways that
  *   cross without a shared node do not exist except for the expressways (which are elevated, layer=2).
@@ -40,7 +44,8 @@
  *   contains every node).
  * - Scale: the city is sized so that the node count is within a few percent of targetNodes (it is generated,
  *   counted and, if needed, regenerated at a corrected size); its aspect ratio is 1.15 : 1 (wider than tall).
- *   Density is about 900 nodes/km², so 1.2 M nodes make a city of roughly 39 × 34 km.
+ *   Density is about 1,100–1,150 nodes/km² (river and waterway nodes included), so 1.2 M nodes make a city of
+ *   about 35 × 30 km and 20,000 nodes one of about 4.7 × 4.1 km.
  * - Coordinates are WGS84 degrees from metres by a local equirectangular projection at the origin's latitude
  *   (sphere of radius 6,371,008.8 m), printed with 7 decimals.
  * - Determinism: one seeded sfc32 stream (never Math.random); the seed is reduced to 32 bits (`seed >>> 0`
@@ -76,8 +81,9 @@ export interface SyntheticCityStats {
   bytes: number;
 }
 
+/** Accepted range of targetNodes. Generation holds the whole city in memory, about 220 bytes per node. */
 export const SYNTHETIC_MIN_NODES = 5_000;
-export const SYNTHETIC_MAX_NODES = 50_000_000;
+export const SYNTHETIC_MAX_NODES = 20_000_000;
 
 const EARTH_RADIUS_M = 6_371_008.8;
 /** Width : height of the city rectangle. */
