@@ -19,8 +19,11 @@ export async function readOsmFile(path: string, sink: OsmSink, options: OsmReadO
 export function detectOsmFormat(path: string): 'pbf' | 'xml' {
   let size: number;
   try {
-    size = statSync(path).size;
-  } catch {
+    const st = statSync(path);
+    if (!st.isFile()) throw new LifecircleError('FILE_NOT_OSM', `${path}: is a directory or special file, not an OSM file`, { file: path });
+    size = st.size;
+  } catch (e) {
+    if (e instanceof LifecircleError) throw e;
     throw new LifecircleError('FILE_NOT_FOUND', `${path}: file not found`, { file: path });
   }
   if (size === 0) throw new LifecircleError('FILE_EMPTY', `${path}: file is empty (0 bytes); expected OSM PBF or XML`, { file: path });

@@ -246,27 +246,28 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     if (geomLat[g] > maxLat) maxLat = geomLat[g];
   }
   const projection = new LocalProjection((minLon + maxLon) / 2, (minLat + maxLat) / 2);
-  const segCount = geometryPointCount - chainCount;
-  const segPoint = new Uint32Array(segCount);
-  const segChain = new Uint32Array(segCount);
-  const segIndex = new Flatbush(Math.max(1, segCount));
-  {
-    let i = 0;
-    for (let c = 0; c < chainCount; c++) {
-      for (let g = chainGeomStart[c]; g < chainGeomStart[c + 1] - 1; g++) {
-        const x1 = projection.x(geomLon[g]);
-        const y1 = projection.y(geomLat[g]);
-        const x2 = projection.x(geomLon[g + 1]);
-        const y2 = projection.y(geomLat[g + 1]);
-        segIndex.add(Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2));
-        segPoint[i] = g;
-        segChain[i] = c;
-        i++;
-      }
+  // One box per chain (not per segment): chains average a few segments, so the index is several times
+  // smaller and loads faster, while snapping still measures exact distances to every segment of a candidate.
+  // Float32 boxes: metres within a city need no more (< 1 cm at 50 km) and halve the index again.
+  const chainIndex = new Flatbush(Math.max(1, chainCount), 16, Float32Array);
+  for (let c = 0; c < chainCount; c++) {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let g = chainGeomStart[c]; g < chainGeomStart[c + 1]; g++) {
+      const x = projection.x(geomLon[g]);
+      const y = projection.y(geomLat[g]);
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
     }
-    if (segCount === 0) segIndex.add(0, 0, 0, 0);
-    segIndex.finish();
+    // widen by a millimetre so float rounding never shrinks a box below its true extent
+    chainIndex.add(x0 - 1e-3, y0 - 1e-3, x1 + 1e-3, y1 + 1e-3);
   }
+  if (chainCount === 0) chainIndex.add(0, 0, 0, 0);
+  chainIndex.finish();
   progress('topology', 4, 4);
 
   // --- per mode: arcs, components, islands, CSR ------------------------------------------------------------
@@ -358,9 +359,11 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     const nodeComponent = new Int32Array(nodeCount);
     for (let n = 0; n < nodeCount; n++) nodeComponent[n] = component[n] >= 0 && keepComp[component[n]] ? keptIndex[component[n]] : -1;
 
-    // Final CSR: arcs whose both ends are kept and in the same kept component (SCC arcs between components
-    // are one-way dead ends: following one could never lead back), none out of a blocked node.
-    const keepArc = (from: number, to: number) => nodeComponent[from] >= 0 && nodeComponent[from] === nodeComponent[to] && !blockedNode[from];
+    // Final CSR: arcs whose both ends are in the same kept component (SCC arcs between components are one-way
+    // dead ends: following one could never lead back), none out of a blocked node. chainUsable says which
+    // directions the mode may travel on a chain, barriers aside: a point just past a locked gate may still
+    // walk away from it, and one before it may walk up to it.
+    const sameComponent = (a: number, b: number) => nodeComponent[a] >= 0 && nodeComponent[a] === nodeComponent[b];
     const arcOffsets = new Uint32Array(nodeCount + 1);
     const chainUsable = new Uint8Array(chainCount);
     const chainSecPerMFwd = new Float64Array(chainCount);
@@ -370,13 +373,14 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
       const b = chainSecBack[c * modeCount + m];
       chainSecPerMFwd[c] = f;
       chainSecPerMBack[c] = b;
-      if (Number.isFinite(f) && keepArc(chainFrom[c], chainTo[c])) {
-        arcOffsets[chainFrom[c] + 1]++;
+      if (!sameComponent(chainFrom[c], chainTo[c])) continue;
+      if (Number.isFinite(f)) {
         chainUsable[c] |= 1;
+        if (!blockedNode[chainFrom[c]]) arcOffsets[chainFrom[c] + 1]++;
       }
-      if (Number.isFinite(b) && keepArc(chainTo[c], chainFrom[c])) {
-        arcOffsets[chainTo[c] + 1]++;
+      if (Number.isFinite(b)) {
         chainUsable[c] |= 2;
+        if (!blockedNode[chainTo[c]]) arcOffsets[chainTo[c] + 1]++;
       }
     }
     for (let n = 0; n < nodeCount; n++) arcOffsets[n + 1] += arcOffsets[n];
@@ -387,13 +391,13 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     {
       const fill = arcOffsets.slice(0, nodeCount);
       for (let c = 0; c < chainCount; c++) {
-        if (chainUsable[c] & 1) {
+        if (chainUsable[c] & 1 && !blockedNode[chainFrom[c]]) {
           const i = fill[chainFrom[c]]++;
           arcTarget[i] = chainTo[c];
           arcChain[i] = c * 2;
           arcTimeS[i] = chainLengthM[c] * chainSecFwd[c * modeCount + m];
         }
-        if (chainUsable[c] & 2) {
+        if (chainUsable[c] & 2 && !blockedNode[chainTo[c]]) {
           const i = fill[chainTo[c]]++;
           arcTarget[i] = chainFrom[c];
           arcChain[i] = c * 2 + 1;
@@ -425,7 +429,7 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     minComponentNodes,
     modes: modeInfos,
   };
-  return new Graph({ info, nodeLon, nodeLat, nodeOsmId, chainFrom, chainTo, chainLengthM, chainWayId, chainGeomStart, geomLon, geomLat, segIndex, segPoint, segChain, modes });
+  return new Graph({ info, nodeLon, nodeLat, nodeOsmId, chainFrom, chainTo, chainLengthM, chainWayId, chainGeomStart, geomLon, geomLat, chainIndex, modes });
 }
 
 /**

@@ -52,9 +52,7 @@ function graphArrays(graph: Graph): [string, AnyArray][] {
     ['chainGeomStart', graph.chainGeomStart],
     ['geomLon', graph.geomLon],
     ['geomLat', graph.geomLat],
-    ['segPoint', graph.segPoint],
-    ['segChain', graph.segChain],
-    ['segIndex', new Uint8Array(graph.segIndex.data as ArrayBuffer)],
+    ['chainIndex', flatbushBytes(graph.chainIndex)],
   ];
   for (const [mode, g] of graph.modes) {
     arrays.push(
@@ -151,6 +149,7 @@ export function graphFromBuffer(input: Uint8Array, path = '<buffer>'): Graph {
   } catch (e) {
     throw bad(`header is not JSON (${(e as Error).message})`);
   }
+  if (!header || typeof header !== 'object' || !header.info || !Array.isArray(header.sections)) throw bad('header lacks "info" or a "sections" list');
   const arrays = new Map<string, AnyArray>();
   for (const s of header.sections) {
     const ctor = CTORS[s.type];
@@ -181,8 +180,14 @@ export function graphFromBuffer(input: Uint8Array, path = '<buffer>'): Graph {
     const g = modes.get(m.mode)!;
     if (g.arcOffsets.length !== info.nodeCount + 1 || g.arcOffsets[info.nodeCount] !== g.arcTarget.length) throw bad(`mode ${m.mode}: arc offsets do not match the node and arc counts`);
   }
-  const segIndexBytes = get<Uint8Array>('segIndex');
-  const segIndex = Flatbush.from(segIndexBytes.buffer as ArrayBuffer, segIndexBytes.byteOffset);
+  const indexBytes = get<Uint8Array>('chainIndex');
+  let chainIndex: Flatbush;
+  try {
+    chainIndex = Flatbush.from(indexBytes.buffer as ArrayBuffer, indexBytes.byteOffset);
+  } catch (e) {
+    throw bad(`section chainIndex is not a valid spatial index (${(e as Error).message})`);
+  }
+  if (chainIndex.numItems !== Math.max(1, info.chainCount)) throw bad(`spatial index holds ${chainIndex.numItems} items for ${info.chainCount} chains`);
   const graph = new Graph({
     info,
     nodeLon: get('nodeLon'),
@@ -195,13 +200,21 @@ export function graphFromBuffer(input: Uint8Array, path = '<buffer>'): Graph {
     chainGeomStart: get('chainGeomStart'),
     geomLon: get('geomLon'),
     geomLat: get('geomLat'),
-    segIndex,
-    segPoint: get('segPoint'),
-    segChain: get('segChain'),
+    chainIndex,
     modes,
   });
   if (graph.nodeLon.length !== info.nodeCount || graph.chainFrom.length !== info.chainCount) throw bad('node or chain counts differ from the header');
   return graph;
+}
+
+/**
+ * The bytes of a flatbush index: its `data` may be a whole loaded file (Flatbush.from with a byteOffset), so
+ * take only the index's own range, which ends where its indices array ends.
+ */
+function flatbushBytes(index: Flatbush): Uint8Array {
+  const indices = (index as unknown as { _indices: Uint32Array | Uint16Array })._indices;
+  const start = index.byteOffset ?? 0;
+  return new Uint8Array(index.data as ArrayBuffer, start, indices.byteOffset + indices.byteLength - start);
 }
 
 function align8(n: number): number {

@@ -24,7 +24,10 @@ export interface ModeGraph {
   arcChain: Uint32Array;
   /** Travel time of the whole arc in seconds. */
   arcTimeS: Float64Array;
-  /** Per chain: bit 0 = usable from→to, bit 1 = usable to→from by this mode (after island removal). */
+  /**
+   * Per chain: bit 0 = the mode may travel from→to, bit 1 = to→from (within a kept component). Barrier nodes
+   * do not clear these bits: they only lose their outgoing arcs.
+   */
   chainUsable: Uint8Array;
   /** Per chain: seconds per metre from→to and to→from (Infinity when not usable), for cutting arcs. */
   chainSecPerMFwd: Float64Array;
@@ -89,10 +92,8 @@ export class Graph {
   readonly chainGeomStart: Uint32Array;
   readonly geomLon: Float64Array;
   readonly geomLat: Float64Array;
-  /** Spatial index over geometry segments (segment i runs from point segPoint[i] to segPoint[i]+1). */
-  readonly segIndex: Flatbush;
-  readonly segPoint: Uint32Array;
-  readonly segChain: Uint32Array;
+  /** Spatial index of chain bounding boxes in the local projection's metres (item i = chain i). */
+  readonly chainIndex: Flatbush;
   readonly modes: Map<ModeName, ModeGraph>;
   readonly projection: LocalProjection;
 
@@ -108,9 +109,7 @@ export class Graph {
     chainGeomStart: Uint32Array;
     geomLon: Float64Array;
     geomLat: Float64Array;
-    segIndex: Flatbush;
-    segPoint: Uint32Array;
-    segChain: Uint32Array;
+    chainIndex: Flatbush;
     modes: Map<ModeName, ModeGraph>;
   }) {
     this.info = parts.info;
@@ -124,9 +123,7 @@ export class Graph {
     this.chainGeomStart = parts.chainGeomStart;
     this.geomLon = parts.geomLon;
     this.geomLat = parts.geomLat;
-    this.segIndex = parts.segIndex;
-    this.segPoint = parts.segPoint;
-    this.segChain = parts.segChain;
+    this.chainIndex = parts.chainIndex;
     this.modes = parts.modes;
     this.projection = new LocalProjection(parts.info.projection.lon0, parts.info.projection.lat0);
   }

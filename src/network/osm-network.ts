@@ -104,7 +104,7 @@ export async function readOsmNetwork(path: string, options: OsmNetworkOptions): 
     order = new Uint32Array(ids.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
     const idsCopy = ids;
-    order.sort((a, b) => idsCopy[a] - idsCopy[b]);
+    order.sort((a, b) => idsCopy[a] - idsCopy[b] || a - b);
     const sortedIds = new Float64Array(ids.length);
     for (let i = 0; i < order.length; i++) sortedIds[i] = ids[order[i]];
     ids = sortedIds;
@@ -121,8 +121,10 @@ export async function readOsmNetwork(path: string, options: OsmNetworkOptions): 
       if (v < id) lo = mid + 1;
       else if (v > id) hi = mid - 1;
       else {
-        while (mid > 0 && ids[mid - 1] === id) return order ? order[mid - 1] : mid - 1;
-        return order ? order[mid] : mid;
+        // duplicates sit side by side after the (stable) sort: the first occurrence in the file wins
+        let first = mid;
+        while (first > 0 && ids[first - 1] === id) first--;
+        return order ? order[first] : first;
       }
     }
     return -1;

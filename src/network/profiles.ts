@@ -102,7 +102,9 @@ export function wayAccess(tags: Tags, mode: ModeName): WayAccess | null {
     if (v !== undefined && DENY.has(v) && !explicitAllow) return null;
     if (tags.foot === 'no') return null;
     let usable = ROADS.has(highway) || FOOT_ONLY.has(highway);
-    if (TRUNK.has(highway) || highway === 'cycleway') usable = explicitAllow || hasSidewalk(tags);
+    if (TRUNK.has(highway)) usable = explicitAllow || hasSidewalk(tags);
+    // a cycleway is for pedestrians too when it says it has a foot part (segregated=*, footway=*)
+    if (highway === 'cycleway') usable = explicitAllow || hasSidewalk(tags) || tags.segregated !== undefined || tags.footway !== undefined;
     if (!usable) return null;
     let speed = base;
     if (highway === 'steps') {

@@ -43,9 +43,9 @@ function footOnSegment(px: number, py: number, ax: number, ay: number, bx: numbe
 
 /**
  * Nearest usable edge of `mode` within maxSnapM of (lon, lat); a failure with a reason otherwise.
- * flatbush orders candidates by bounding-box distance, a lower bound of the true distance; we take k
- * candidates, and widen k until the best exact distance is no larger than the k-th box distance, which
- * proves no farther box can hold a closer segment.
+ * flatbush orders candidate chains by bounding-box distance, a lower bound of the true distance; we measure
+ * every segment of k candidates exactly, and widen k until the best exact distance is no larger than the
+ * k-th box distance, which proves no farther box can hold a closer segment.
  */
 export function snapPoint(graph: Graph, mode: ModeGraph, lon: number, lat: number, maxSnapM = DEFAULT_MAX_SNAP_M): Snap | SnapFailure {
   if (!isValidLonLat(lon, lat)) {
@@ -54,62 +54,78 @@ export function snapPoint(graph: Graph, mode: ModeGraph, lon: number, lat: numbe
   const proj = graph.projection;
   const px = proj.x(lon);
   const py = proj.y(lat);
-  const { geomLon, geomLat, segPoint, segChain } = graph;
   const usable = mode.chainUsable;
-  const filter = (i: number) => usable[segChain[i]] !== 0;
-  let best = -1;
-  let bestD2 = Infinity;
-  let bestT = 0;
-  for (let k = 8; ; k *= 4) {
-    const ids = graph.segIndex.neighbors(px, py, k, maxSnapM, filter);
-    let lastBoxD2 = 0;
-    for (const i of ids) {
-      const g = segPoint[i];
-      const ax = proj.x(geomLon[g]);
-      const ay = proj.y(geomLat[g]);
-      const bx = proj.x(geomLon[g + 1]);
-      const by = proj.y(geomLat[g + 1]);
-      const dxb = Math.max(Math.min(ax, bx) - px, px - Math.max(ax, bx), 0);
-      const dyb = Math.max(Math.min(ay, by) - py, py - Math.max(ay, by), 0);
-      lastBoxD2 = dxb * dxb + dyb * dyb;
-      const f = footOnSegment(px, py, ax, ay, bx, by);
-      if (f.d2 < bestD2 || (f.d2 === bestD2 && i < best)) {
-        bestD2 = f.d2;
-        best = i;
-        bestT = f.t;
-      }
-    }
-    if (ids.length < k || bestD2 <= lastBoxD2) break;
-  }
-  if (best < 0 || bestD2 > maxSnapM * maxSnapM) {
+  const best = nearestOnChains(graph, px, py, maxSnapM, (c) => usable[c] !== 0);
+  if (best.chain < 0 || best.d2 > maxSnapM * maxSnapM) {
     const [minLon, minLat, maxLon, maxLat] = graph.info.bbox;
-    const anyIds = graph.segIndex.neighbors(px, py, 1, maxSnapM * 10);
-    let nearestAnyM: number | undefined;
-    if (anyIds.length > 0) {
-      const g = segPoint[anyIds[0]];
-      const f = footOnSegment(px, py, proj.x(geomLon[g]), proj.y(geomLat[g]), proj.x(geomLon[g + 1]), proj.y(geomLat[g + 1]));
-      nearestAnyM = Math.sqrt(f.d2);
-    }
+    const any = nearestOnChains(graph, px, py, maxSnapM * 10, () => true);
+    const nearestAnyM = any.chain >= 0 ? Math.sqrt(any.d2) : undefined;
     const outside = lon < minLon || lon > maxLon || lat < minLat || lat > maxLat;
     const anyNote = nearestAnyM !== undefined ? `; the nearest way of any kind is ${nearestAnyM.toFixed(0)} m away` : '';
     return {
       reason: outside && nearestAnyM === undefined ? 'outside-network-extent' : 'no-usable-edge-within-max',
-      message: outside && nearestAnyM === undefined
-        ? `point ${lon},${lat} lies outside the network's extent [${graph.info.bbox.map((v) => v.toFixed(4)).join(', ')}]`
-        : `no way usable by ${mode.mode} within ${maxSnapM} m of ${lon},${lat}${anyNote}`,
+      message:
+        outside && nearestAnyM === undefined
+          ? `point ${lon},${lat} lies outside the network's extent [${graph.info.bbox.map((v) => v.toFixed(4)).join(', ')}]`
+          : `no way usable by ${mode.mode} within ${maxSnapM} m of ${lon},${lat}${anyNote}`,
       nearestAnyM,
     };
   }
-  const g = segPoint[best];
-  const chain = segChain[best];
-  const footLon = geomLon[g] + bestT * (geomLon[g + 1] - geomLon[g]);
-  const footLat = geomLat[g] + bestT * (geomLat[g + 1] - geomLat[g]);
+  const { geomLon, geomLat } = graph;
+  const { chain, point: g, t } = best;
+  const footLon = geomLon[g] + t * (geomLon[g + 1] - geomLon[g]);
+  const footLat = geomLat[g] + t * (geomLat[g + 1] - geomLat[g]);
   // offset along the chain: whole segments before this one, then the part of this one up to the foot
   let offsetM = 0;
   for (let p = graph.chainGeomStart[chain] + 1; p <= g; p++) offsetM += haversineM(geomLon[p - 1], geomLat[p - 1], geomLon[p], geomLat[p]);
   offsetM += haversineM(geomLon[g], geomLat[g], footLon, footLat);
   offsetM = Math.min(offsetM, graph.chainLengthM[chain]);
   return { chain, offsetM, legM: haversineM(lon, lat, footLon, footLat), footLon, footLat };
+}
+
+/** The exact nearest segment among chains passing `accept`, within maxM (projected metres). */
+function nearestOnChains(graph: Graph, px: number, py: number, maxM: number, accept: (chain: number) => boolean): { chain: number; point: number; t: number; d2: number } {
+  const proj = graph.projection;
+  const { geomLon, geomLat, chainGeomStart } = graph;
+  let bestChain = -1;
+  let bestPoint = 0;
+  let bestT = 0;
+  let bestD2 = Infinity;
+  for (let k = 8; ; k *= 4) {
+    const ids = graph.chainIndex.neighbors(px, py, k, maxM, accept);
+    let lastBoxD2 = 0;
+    for (const c of ids) {
+      if (c >= graph.chainCount) continue; // the placeholder item of an empty graph
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      let ax = proj.x(geomLon[chainGeomStart[c]]);
+      let ay = proj.y(geomLat[chainGeomStart[c]]);
+      for (let g = chainGeomStart[c]; g < chainGeomStart[c + 1] - 1; g++) {
+        const bx = proj.x(geomLon[g + 1]);
+        const by = proj.y(geomLat[g + 1]);
+        const f = footOnSegment(px, py, ax, ay, bx, by);
+        if (f.d2 < bestD2 || (f.d2 === bestD2 && c < bestChain)) {
+          bestD2 = f.d2;
+          bestChain = c;
+          bestPoint = g;
+          bestT = f.t;
+        }
+        x0 = Math.min(x0, ax, bx);
+        x1 = Math.max(x1, ax, bx);
+        y0 = Math.min(y0, ay, by);
+        y1 = Math.max(y1, ay, by);
+        ax = bx;
+        ay = by;
+      }
+      const dx = Math.max(x0 - px, px - x1, 0);
+      const dy = Math.max(y0 - py, py - y1, 0);
+      lastBoxD2 = dx * dx + dy * dy;
+    }
+    if (ids.length < k || bestD2 <= lastBoxD2) break;
+  }
+  return { chain: bestChain, point: bestPoint, t: bestT, d2: bestD2 };
 }
 
 export function isSnap(s: Snap | SnapFailure): s is Snap {
