@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: the network engine's figures on the shared central-Shanghai extract and on a synthetic
- * Shanghai-scale network (1.2 M OSM nodes by default), with the issue's targets and the peers (networkx,
+ * Shanghai-scale network (3.6 M OSM nodes → 1.03 M graph nodes by default), with the issue's targets and the peers (networkx,
  * pgRouting) timed in the same run on the same graph and origins.
  *
  *   npm run bench                       # everything
  *   npm run bench -- --quick            # the real extract only
- *   npm run bench -- --synthetic-nodes 2000000 --peer-origins 500
+ *   npm run bench -- --synthetic-nodes 1200000 --peer-origins 1000
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -23,8 +23,9 @@ import { consume, fmtMs, fmtRate, machineLine, mb, mulberry32, row, section, tim
 const args = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    'synthetic-nodes': { type: 'string', default: '1200000' },
-    'peer-origins': { type: 'string', default: '1000' },
+    // 3.6 M OSM nodes (shape points included) collapse to a graph of just over 1 M junction nodes
+    'synthetic-nodes': { type: 'string', default: '3600000' },
+    'peer-origins': { type: 'string', default: '500' },
     seed: { type: 'string', default: '42' },
   },
 }).values;
@@ -147,8 +148,10 @@ async function networkSection(label: string, osmXml: string, facilities: { lon: 
   row('  arcs per mode', Object.entries(b.arcs).map(([m, n]) => `${m} ${n.toLocaleString('en')}`).join(', '));
   row('graph file size', mb(b.graphBytes));
   let graph!: Graph;
-  const load = time(() => (graph = loadGraph(graphPath)), 10, 1);
-  row('graph load', fmtMs(load), { text: '≤ 200 ms', ok: load.minMs <= 200 });
+  const loadWalk = time(() => loadGraph(graphPath).mode('walk'), 10, 1);
+  row('graph load, shared part + walk (what a walk query reads)', fmtMs(loadWalk), { text: '≤ 200 ms', ok: loadWalk.minMs <= 200 });
+  const loadAll = time(() => (graph = loadGraph(graphPath)).allModes(), 10, 1);
+  row('graph load, all three modes', fmtMs(loadAll), { text: '≤ 200 ms', ok: loadAll.minMs <= 200 });
 
   const origins = seededOrigins(graph, 10_000, SEED);
   const q = queryRate(graph, origins);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import Flatbush from 'flatbush';
 import { LifecircleError } from '../errors.ts';
 import { GRAPH_FORMAT_VERSION } from './build.ts';
@@ -16,7 +16,8 @@ import type { ModeName } from './profiles.ts';
  *   sections     typed arrays, each starting at an 8-byte-aligned offset, little-endian
  *
  * Each section is { name, type, offset, length } with offset in bytes from the file start and length in
- * elements. Loading maps typed-array views straight onto the file's buffer: no copy, no parse.
+ * elements. Shared sections come first, then each mode's sections together, so that a mode is one read.
+ * Loading maps typed-array views onto the bytes read: no parse.
  */
 const MAGIC = 'LCGR';
 const PREAMBLE_BYTES = 16;
@@ -29,6 +30,8 @@ interface Section {
   offset: number;
   length: number;
 }
+
+const MODE_SECTIONS = ['arcOffsets', 'arcTarget', 'arcChain', 'arcTimeS', 'chainUsable', 'chainSecPerMFwd', 'chainSecPerMBack', 'nodeComponent'];
 
 const CTORS = { f64: Float64Array, f32: Float32Array, u32: Uint32Array, i32: Int32Array, u8: Uint8Array } as const;
 
@@ -54,7 +57,7 @@ function graphArrays(graph: Graph): [string, AnyArray][] {
     ['geomLat', graph.geomLat],
     ['chainIndex', flatbushBytes(graph.chainIndex)],
   ];
-  for (const [mode, g] of graph.modes) {
+  for (const [mode, g] of graph.allModes()) {
     arrays.push(
       [`${mode}.arcOffsets`, g.arcOffsets],
       [`${mode}.arcTarget`, g.arcTarget],
@@ -119,68 +122,152 @@ export function saveGraph(graph: Graph, path: string): number {
   return position;
 }
 
-/** Loads a graph file written by saveGraph. Views the file's bytes directly; nothing is re-parsed. */
+interface Header {
+  info: GraphInfo;
+  sections: Section[];
+}
+
+/**
+ * Loads a graph file written by saveGraph. The shared part (nodes, chains, geometry, spatial index) is read
+ * at once; each mode's arrays are read the first time `graph.mode(name)` asks for them, so a walking query
+ * never pays for reading the bike and elderly graphs. Views map onto the bytes read: nothing is parsed.
+ */
 export function loadGraph(path: string): Graph {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch {
     throw new LifecircleError('FILE_NOT_FOUND', `${path}: graph file not found (build one with: lifecircle network build <osm file> -o ${path})`, { file: path });
   }
-  return graphFromBuffer(buf, path);
+  try {
+    const size = fstatSync(fd).size;
+    const preamble = Buffer.alloc(Math.min(PREAMBLE_BYTES, size));
+    readFully(fd, preamble, 0);
+    const headerBytes = checkPreamble(preamble, path);
+    const bad = badFile(path);
+    if (PREAMBLE_BYTES + headerBytes > size) throw bad(`header of ${headerBytes} bytes runs past the end of the file (truncated?)`);
+    const headerBuf = Buffer.alloc(headerBytes);
+    readFully(fd, headerBuf, PREAMBLE_BYTES);
+    const header = parseHeader(headerBuf, size, path);
+    const shared = header.sections.filter((x) => !x.name.includes('.'));
+    const sharedArrays = readRegion(fd, shared);
+    const modeLoader = (mode: ModeName): ModeGraph => {
+      const again = openSync(path, 'r');
+      try {
+        if (fstatSync(again).size !== size) throw bad(`the file changed since it was loaded (size ${fstatSync(again).size}, was ${size})`);
+        const arrays = readRegion(again, header.sections.filter((x) => x.name.startsWith(`${mode}.`)));
+        return modeFromArrays(header.info, mode, (name) => arrays.get(name), bad);
+      } finally {
+        closeSync(again);
+      }
+    };
+    return graphFromArrays(header, (name) => sharedArrays.get(name), bad, modeLoader);
+  } finally {
+    closeSync(fd);
+  }
 }
 
+/** A graph from a whole file's bytes in memory (every mode at once). */
 export function graphFromBuffer(input: Uint8Array, path = '<buffer>'): Graph {
-  const bad = (why: string) => new LifecircleError('GRAPH_FILE_INVALID', `${path}: not a valid lifecircle graph file: ${why}`, { file: path });
-  if (input.length < PREAMBLE_BYTES) throw bad(`only ${input.length} bytes`);
+  const bad = badFile(path);
   // Typed-array views need 8-byte alignment; small Buffers come from a shared pool at odd offsets.
-  const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
+  const buf = input.byteOffset % 8 === 0 ? input : (new Uint8Array(input) as Uint8Array<ArrayBuffer>);
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (view.toString('latin1', 0, 4) !== MAGIC) throw bad(`magic is "${view.toString('latin1', 0, 4)}", expected "${MAGIC}"`);
-  const version = view.readUInt32LE(4);
+  const headerBytes = checkPreamble(view.subarray(0, PREAMBLE_BYTES), path);
+  if (PREAMBLE_BYTES + headerBytes > view.length) throw bad(`header of ${headerBytes} bytes runs past the end of the file (truncated?)`);
+  const header = parseHeader(view.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerBytes), view.length, path);
+  const arrays = new Map<string, AnyArray>();
+  for (const s of header.sections) arrays.set(s.name, new CTORS[s.type](buf.buffer as ArrayBuffer, buf.byteOffset + s.offset, s.length));
+  return graphFromArrays(header, (name) => arrays.get(name), bad, (mode) => modeFromArrays(header.info, mode, (name) => arrays.get(name), bad));
+}
+
+function badFile(path: string) {
+  return (why: string) => new LifecircleError('GRAPH_FILE_INVALID', `${path}: not a valid lifecircle graph file: ${why}`, { file: path });
+}
+
+function checkPreamble(preamble: Buffer, path: string): number {
+  const bad = badFile(path);
+  if (preamble.length < PREAMBLE_BYTES) throw bad(`only ${preamble.length} bytes`);
+  if (preamble.toString('latin1', 0, 4) !== MAGIC) throw bad(`magic is "${preamble.toString('latin1', 0, 4)}", expected "${MAGIC}"`);
+  const version = preamble.readUInt32LE(4);
   if (version !== GRAPH_FORMAT_VERSION) {
     throw new LifecircleError('GRAPH_VERSION_UNSUPPORTED', `${path}: graph format version ${version}, this lifecircle reads version ${GRAPH_FORMAT_VERSION}: rebuild the graph`, { file: path });
   }
-  const headerBytes = view.readUInt32LE(8);
-  if (PREAMBLE_BYTES + headerBytes > view.length) throw bad(`header of ${headerBytes} bytes runs past the end of the file (truncated?)`);
-  let header: { info: GraphInfo; sections: Section[] };
+  return preamble.readUInt32LE(8);
+}
+
+function parseHeader(bytes: Buffer, fileSize: number, path: string): Header {
+  const bad = badFile(path);
+  let header: Header;
   try {
-    header = JSON.parse(view.toString('utf8', PREAMBLE_BYTES, PREAMBLE_BYTES + headerBytes));
+    header = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw bad(`header is not JSON (${(e as Error).message})`);
   }
   if (!header || typeof header !== 'object' || !header.info || !Array.isArray(header.sections)) throw bad('header lacks "info" or a "sections" list');
-  const arrays = new Map<string, AnyArray>();
   for (const s of header.sections) {
     const ctor = CTORS[s.type];
     if (!ctor || s.offset % 8 !== 0) throw bad(`section ${s.name} has type ${s.type} at offset ${s.offset}`);
-    if (s.offset + s.length * ctor.BYTES_PER_ELEMENT > view.length) throw bad(`section ${s.name} ends past the end of the file (truncated?)`);
-    arrays.set(s.name, new ctor(buf.buffer as ArrayBuffer, buf.byteOffset + s.offset, s.length));
+    if (s.offset + s.length * ctor.BYTES_PER_ELEMENT > fileSize) throw bad(`section ${s.name} ends past the end of the file (truncated?)`);
   }
-  const get = <T extends AnyArray>(name: string): T => {
-    const a = arrays.get(name);
-    if (!a) throw bad(`section ${name} is missing`);
-    return a as T;
+  // Modes are read lazily, so check now that every section they will need is listed.
+  const listed = new Set(header.sections.map((x) => x.name));
+  for (const m of header.info.modes ?? []) {
+    for (const name of MODE_SECTIONS) if (!listed.has(`${m.mode}.${name}`)) throw bad(`section ${m.mode}.${name} is missing`);
+  }
+  return header;
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+}
+
+/** Reads the byte range spanning `sections` in one read, and views each section on it. */
+function readRegion(fd: number, sections: Section[]): Map<string, AnyArray> {
+  const arrays = new Map<string, AnyArray>();
+  if (sections.length === 0) return arrays;
+  const start = Math.min(...sections.map((x) => x.offset));
+  const end = Math.max(...sections.map((x) => x.offset + x.length * CTORS[x.type].BYTES_PER_ELEMENT));
+  const region = new Uint8Array(end - start);
+  readFully(fd, region, start);
+  for (const s of sections) arrays.set(s.name, new CTORS[s.type](region.buffer, s.offset - start, s.length));
+  return arrays;
+}
+
+type Getter = (name: string) => AnyArray | undefined;
+
+function need<T extends AnyArray>(get: Getter, name: string, bad: (why: string) => LifecircleError): T {
+  const a = get(name);
+  if (!a) throw bad(`section ${name} is missing`);
+  return a as T;
+}
+
+function modeFromArrays(info: GraphInfo, mode: ModeName, get: Getter, bad: (why: string) => LifecircleError): ModeGraph {
+  const m = info.modes.find((x) => x.mode === mode)!;
+  const g: ModeGraph = {
+    mode,
+    speedMps: m.speedMps,
+    arcOffsets: need(get, `${mode}.arcOffsets`, bad),
+    arcTarget: need(get, `${mode}.arcTarget`, bad),
+    arcChain: need(get, `${mode}.arcChain`, bad),
+    arcTimeS: need(get, `${mode}.arcTimeS`, bad),
+    chainUsable: need(get, `${mode}.chainUsable`, bad),
+    chainSecPerMFwd: need(get, `${mode}.chainSecPerMFwd`, bad),
+    chainSecPerMBack: need(get, `${mode}.chainSecPerMBack`, bad),
+    nodeComponent: need(get, `${mode}.nodeComponent`, bad),
   };
+  if (g.arcOffsets.length !== info.nodeCount + 1 || g.arcOffsets[info.nodeCount] !== g.arcTarget.length) throw bad(`mode ${mode}: arc offsets do not match the node and arc counts`);
+  return g;
+}
+
+function graphFromArrays(header: Header, get: Getter, bad: (why: string) => LifecircleError, loadMode: (mode: ModeName) => ModeGraph): Graph {
   const info = header.info;
-  const modes = new Map<ModeName, ModeGraph>();
-  for (const m of info.modes) {
-    modes.set(m.mode, {
-      mode: m.mode,
-      speedMps: m.speedMps,
-      arcOffsets: get(`${m.mode}.arcOffsets`),
-      arcTarget: get(`${m.mode}.arcTarget`),
-      arcChain: get(`${m.mode}.arcChain`),
-      arcTimeS: get(`${m.mode}.arcTimeS`),
-      chainUsable: get(`${m.mode}.chainUsable`),
-      chainSecPerMFwd: get(`${m.mode}.chainSecPerMFwd`),
-      chainSecPerMBack: get(`${m.mode}.chainSecPerMBack`),
-      nodeComponent: get(`${m.mode}.nodeComponent`),
-    });
-    const g = modes.get(m.mode)!;
-    if (g.arcOffsets.length !== info.nodeCount + 1 || g.arcOffsets[info.nodeCount] !== g.arcTarget.length) throw bad(`mode ${m.mode}: arc offsets do not match the node and arc counts`);
-  }
-  const indexBytes = get<Uint8Array>('chainIndex');
+  const indexBytes = need<Uint8Array>(get, 'chainIndex', bad);
   let chainIndex: Flatbush;
   try {
     chainIndex = Flatbush.from(indexBytes.buffer as ArrayBuffer, indexBytes.byteOffset);
@@ -190,18 +277,19 @@ export function graphFromBuffer(input: Uint8Array, path = '<buffer>'): Graph {
   if (chainIndex.numItems !== Math.max(1, info.chainCount)) throw bad(`spatial index holds ${chainIndex.numItems} items for ${info.chainCount} chains`);
   const graph = new Graph({
     info,
-    nodeLon: get('nodeLon'),
-    nodeLat: get('nodeLat'),
-    nodeOsmId: get('nodeOsmId'),
-    chainFrom: get('chainFrom'),
-    chainTo: get('chainTo'),
-    chainLengthM: get('chainLengthM'),
-    chainWayId: get('chainWayId'),
-    chainGeomStart: get('chainGeomStart'),
-    geomLon: get('geomLon'),
-    geomLat: get('geomLat'),
+    nodeLon: need(get, 'nodeLon', bad),
+    nodeLat: need(get, 'nodeLat', bad),
+    nodeOsmId: need(get, 'nodeOsmId', bad),
+    chainFrom: need(get, 'chainFrom', bad),
+    chainTo: need(get, 'chainTo', bad),
+    chainLengthM: need(get, 'chainLengthM', bad),
+    chainWayId: need(get, 'chainWayId', bad),
+    chainGeomStart: need(get, 'chainGeomStart', bad),
+    geomLon: need(get, 'geomLon', bad),
+    geomLat: need(get, 'geomLat', bad),
     chainIndex,
-    modes,
+    modes: new Map(),
+    loadMode,
   });
   if (graph.nodeLon.length !== info.nodeCount || graph.chainFrom.length !== info.chainCount) throw bad('node or chain counts differ from the header');
   return graph;

@@ -94,7 +94,8 @@ export class Graph {
   readonly geomLat: Float64Array;
   /** Spatial index of chain bounding boxes in the local projection's metres (item i = chain i). */
   readonly chainIndex: Flatbush;
-  readonly modes: Map<ModeName, ModeGraph>;
+  private readonly loadedModes: Map<ModeName, ModeGraph>;
+  private readonly loadMode?: (mode: ModeName) => ModeGraph;
   readonly projection: LocalProjection;
 
   constructor(parts: {
@@ -111,6 +112,8 @@ export class Graph {
     geomLat: Float64Array;
     chainIndex: Flatbush;
     modes: Map<ModeName, ModeGraph>;
+    /** Reads a mode's arrays on first use (graphs loaded from a file); built graphs hold all modes. */
+    loadMode?: (mode: ModeName) => ModeGraph;
   }) {
     this.info = parts.info;
     this.nodeLon = parts.nodeLon;
@@ -124,7 +127,8 @@ export class Graph {
     this.geomLon = parts.geomLon;
     this.geomLat = parts.geomLat;
     this.chainIndex = parts.chainIndex;
-    this.modes = parts.modes;
+    this.loadedModes = parts.modes;
+    this.loadMode = parts.loadMode;
     this.projection = new LocalProjection(parts.info.projection.lon0, parts.info.projection.lat0);
   }
 
@@ -136,11 +140,31 @@ export class Graph {
     return this.chainFrom.length;
   }
 
-  /** The mode's adjacency; a clear error when the graph was built without it. */
+  /** Names of the modes this graph has (loaded or not). */
+  get modeNames(): ModeName[] {
+    return this.info.modes.map((m) => m.mode);
+  }
+
+  /** Every mode's adjacency, reading any not yet loaded. */
+  allModes(): Map<ModeName, ModeGraph> {
+    for (const name of this.modeNames) this.mode(name);
+    return this.loadedModes;
+  }
+
+  /** Same as allModes(): kept as a property for callers that iterate every mode. */
+  get modes(): Map<ModeName, ModeGraph> {
+    return this.allModes();
+  }
+
+  /** The mode's adjacency (read from the file on first use); a clear error when the graph lacks it. */
   mode(name: ModeName): ModeGraph {
-    const g = this.modes.get(name);
+    let g = this.loadedModes.get(name);
+    if (!g && this.loadMode && this.modeNames.includes(name)) {
+      g = this.loadMode(name);
+      this.loadedModes.set(name, g);
+    }
     if (!g) {
-      throw new LifecircleError('MODE_NOT_IN_GRAPH', `mode "${name}" is not in this graph (built with: ${[...this.modes.keys()].join(', ')}); rebuild with --modes`, {
+      throw new LifecircleError('MODE_NOT_IN_GRAPH', `mode "${name}" is not in this graph (built with: ${this.modeNames.join(', ')}); rebuild with --modes`, {
         field: 'mode',
       });
     }
