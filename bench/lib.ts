@@ -1,16 +1,6 @@
 /** Small benchmark toolkit (after flatbush's bench.js): seeded PRNG, repetitions, aligned rows, a sink. */
 import os from 'node:os';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../src/util/random.ts';
 
 /** Keeps results alive so the optimiser cannot drop the measured work. */
 export let sink = 0;

@@ -112,30 +112,18 @@ export class ReachEngine {
   }
 
   private push(n: number, key: number): void {
-    let i = this.heapSize++;
-    const heapNode = this.heapNode;
-    const heapKey = this.heapKey;
-    const heapPos = this.heapPos;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pk = heapKey[parent];
-      if (pk <= key) break;
-      const pn = heapNode[parent];
-      heapNode[i] = pn;
-      heapKey[i] = pk;
-      heapPos[pn] = i;
-      i = parent;
-    }
-    heapNode[i] = n;
-    heapKey[i] = key;
-    heapPos[n] = i;
+    this.siftUp(this.heapSize++, n, key);
   }
 
   private decrease(n: number, key: number): void {
+    this.siftUp(this.heapPos[n], n, key);
+  }
+
+  /** Moves node n with `key` up from heap slot i to where its parent's key is no larger. */
+  private siftUp(i: number, n: number, key: number): void {
     const heapNode = this.heapNode;
     const heapKey = this.heapKey;
     const heapPos = this.heapPos;
-    let i = heapPos[n];
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pk = heapKey[parent];

@@ -18,17 +18,8 @@ import { ReachEngine, type Cutoff } from '../../src/analysis/dijkstra.ts';
 import { LifecircleError } from '../../src/errors.ts';
 import { haversineM } from '../../src/geo.ts';
 import { buildGraph, type ModeGraph, type RawNetwork } from '../../src/network/index.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Arc {
   from: number;

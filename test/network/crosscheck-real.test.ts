@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { readOsmNetwork, buildGraph, writeArcsCsv, type Graph, type ModeName } from '../../src/network/index.ts';
 import { ReachEngine } from '../../src/analysis/dijkstra.ts';
 import { sharedDataDir } from '../../src/util/data-dir.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 import { pgroutingAvailable, pgroutingReach } from '../../bench/peers/pgrouting.ts';
 
 const CI = process.env.CI === 'true';
@@ -31,14 +32,7 @@ const graph = buildGraph(raw);
 
 /** Seeded origins spread over the mode's kept network (mulberry32). */
 function origins(g: Graph, mode: ModeName, count: number, seed: number): number[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const comp = g.mode(mode).nodeComponent;
   const out: number[] = [];
   while (out.length < count) {

@@ -18,6 +18,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pgroutingAvailable, pgroutingReach } from '../../bench/peers/pgrouting.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 
 const execFileP = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -213,17 +214,6 @@ test('pgRouting: float budgets compare exactly; isolated origin reaches itself',
 // random graph: the two peers must agree with each other
 // ---------------------------------------------------------------------------
 
-/** mulberry32: small deterministic PRNG in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 40 x 50 = 2,000-node street-like grid: 4-neighbour arcs of 30..120 s with
