@@ -4,7 +4,7 @@ import BufferParameters from 'jsts/org/locationtech/jts/operation/buffer/BufferP
 import GeometryFactory from 'jsts/org/locationtech/jts/geom/GeometryFactory.js';
 import Coordinate from 'jsts/org/locationtech/jts/geom/Coordinate.js';
 import { haversineM } from '../geo.ts';
-import type { Graph, ModeGraph } from '../network/graph.ts';
+import { BARRIER_NODE, type Graph, type ModeGraph } from '../network/graph.ts';
 import type { Snap } from '../network/snap.ts';
 import type { Cutoff } from './dijkstra.ts';
 import { ReachEngine } from './dijkstra.ts';
@@ -64,11 +64,15 @@ export function arrivalViaEnds(graph: Graph, mode: ModeGraph, nodeTimeS: Float64
   const to = graph.chainTo[chain];
   let timeS = Infinity;
   let via = -1;
-  if (usable & 1 || offsetM <= 0) {
+  // Arriving through an end means passing that node, unless the point is the node itself: never through
+  // a barrier (a locked gate is reached, not passed).
+  const blockedFrom = mode.nodeComponent[from] === BARRIER_NODE && offsetM > 0;
+  const blockedTo = mode.nodeComponent[to] === BARRIER_NODE && offsetM < len;
+  if (!blockedFrom && (usable & 1 || offsetM <= 0)) {
     const t = offsetM <= 0 ? nodeTimeS[from] : nodeTimeS[from] + offsetM * mode.chainSecPerMFwd[chain];
     if (t < timeS) (timeS = t), (via = from);
   }
-  if (usable & 2 || offsetM >= len) {
+  if (!blockedTo && (usable & 2 || offsetM >= len)) {
     const t = offsetM >= len ? nodeTimeS[to] : nodeTimeS[to] + (len - offsetM) * mode.chainSecPerMBack[chain];
     if (t < timeS) (timeS = t), (via = to);
   }

@@ -2,7 +2,7 @@ import Flatbush from 'flatbush';
 import { LifecircleError } from '../errors.ts';
 import { haversineM, LocalProjection } from '../geo.ts';
 import { GrowableArray } from '../util/growable.ts';
-import { Graph, type GraphInfo, type IslandReport, type ModeGraph, type ModeInfo } from './graph.ts';
+import { BARRIER_NODE, Graph, type GraphInfo, type IslandReport, type ModeGraph, type ModeInfo } from './graph.ts';
 import { MODE_PROFILES, type ModeName } from './profiles.ts';
 
 export const GRAPH_FORMAT_VERSION = 1;
@@ -284,11 +284,25 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
         blockedNodes++;
       }
     }
-    // All usable arcs, before islands are removed.
+    // Arcs for the component search: every usable direction, except arcs into or out of a blocked node, so
+    // that a compound behind locked gates comes out as its own component (kept and listed, or reported as an
+    // island), never silently part of the network it cannot reach.
+    const open = (c: number) => !blockedNode[chainFrom[c]] && !blockedNode[chainTo[c]];
     const outDegree = new Uint32Array(nodeCount + 1);
+    const hasArc = new Uint8Array(nodeCount);
     for (let c = 0; c < chainCount; c++) {
-      if (Number.isFinite(chainSecFwd[c * modeCount + m])) outDegree[chainFrom[c]]++;
-      if (Number.isFinite(chainSecBack[c * modeCount + m])) outDegree[chainTo[c]]++;
+      if (!open(c)) continue;
+      const f = Number.isFinite(chainSecFwd[c * modeCount + m]);
+      const b = Number.isFinite(chainSecBack[c * modeCount + m]);
+      if (f) outDegree[chainFrom[c]]++;
+      if (b) outDegree[chainTo[c]]++;
+      if (f || b) hasArc[chainFrom[c]] = hasArc[chainTo[c]] = 1;
+    }
+    // a street stub whose only way on is through a barrier is still a (small) component of its own
+    for (let c = 0; c < chainCount; c++) {
+      if (!Number.isFinite(chainSecFwd[c * modeCount + m]) && !Number.isFinite(chainSecBack[c * modeCount + m])) continue;
+      if (!blockedNode[chainFrom[c]]) hasArc[chainFrom[c]] = 1;
+      if (!blockedNode[chainTo[c]]) hasArc[chainTo[c]] = 1;
     }
     const allStart = new Uint32Array(nodeCount + 1);
     for (let n = 0; n < nodeCount; n++) allStart[n + 1] = allStart[n] + outDegree[n];
@@ -296,15 +310,9 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     {
       const fill = allStart.slice(0, nodeCount);
       for (let c = 0; c < chainCount; c++) {
+        if (!open(c)) continue;
         if (Number.isFinite(chainSecFwd[c * modeCount + m])) allTarget[fill[chainFrom[c]]++] = chainTo[c];
         if (Number.isFinite(chainSecBack[c * modeCount + m])) allTarget[fill[chainTo[c]]++] = chainFrom[c];
-      }
-    }
-    const hasArc = new Uint8Array(nodeCount);
-    for (let c = 0; c < chainCount; c++) {
-      if (Number.isFinite(chainSecFwd[c * modeCount + m]) || Number.isFinite(chainSecBack[c * modeCount + m])) {
-        hasArc[chainFrom[c]] = 1;
-        hasArc[chainTo[c]] = 1;
       }
     }
     const component = stronglyConnectedComponents(nodeCount, allStart, allTarget, hasArc);
@@ -358,12 +366,23 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     });
     const nodeComponent = new Int32Array(nodeCount);
     for (let n = 0; n < nodeCount; n++) nodeComponent[n] = component[n] >= 0 && keepComp[component[n]] ? keptIndex[component[n]] : -1;
+    // A blocked node next to a kept component is a dead end of it: reachable, never passed through.
+    for (let c = 0; c < chainCount; c++) {
+      const a = chainFrom[c];
+      const b = chainTo[c];
+      if (blockedNode[a] && !blockedNode[b] && nodeComponent[b] >= 0) nodeComponent[a] = BARRIER_NODE;
+      if (blockedNode[b] && !blockedNode[a] && nodeComponent[a] >= 0) nodeComponent[b] = BARRIER_NODE;
+    }
 
     // Final CSR: arcs whose both ends are in the same kept component (SCC arcs between components are one-way
-    // dead ends: following one could never lead back), none out of a blocked node. chainUsable says which
+    // dead ends: following one could never lead back) or lead from one into a barrier node; none out of a
+    // barrier node. chainUsable says which
     // directions the mode may travel on a chain, barriers aside: a point just past a locked gate may still
     // walk away from it, and one before it may walk up to it.
-    const sameComponent = (a: number, b: number) => nodeComponent[a] >= 0 && nodeComponent[a] === nodeComponent[b];
+    const sameComponent = (a: number, b: number) =>
+      (nodeComponent[a] >= 0 && nodeComponent[a] === nodeComponent[b]) ||
+      (nodeComponent[a] === BARRIER_NODE && nodeComponent[b] >= 0) ||
+      (nodeComponent[b] === BARRIER_NODE && nodeComponent[a] >= 0);
     const arcOffsets = new Uint32Array(nodeCount + 1);
     const chainUsable = new Uint8Array(chainCount);
     const chainSecPerMFwd = new Float64Array(chainCount);

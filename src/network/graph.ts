@@ -12,6 +12,9 @@ import { LocalProjection } from '../geo.ts';
  * may use, in the directions it may use them, and only inside the components kept for it (islands are
  * reported in `info.islands`, never silently linked).
  */
+/** nodeComponent value of a barrier node: reachable, never passed through. */
+export const BARRIER_NODE = -2;
+
 export interface ModeGraph {
   mode: ModeName;
   /** Speed in m/s on an ordinary way (steps, dismount etc. have their own per-chain speeds). */
@@ -32,7 +35,10 @@ export interface ModeGraph {
   /** Per chain: seconds per metre from→to and to→from (Infinity when not usable), for cutting arcs. */
   chainSecPerMFwd: Float64Array;
   chainSecPerMBack: Float64Array;
-  /** Per node: index of its kept component, or -1 when the node is not in this mode's network. */
+  /**
+   * Per node: index of its kept component; BARRIER_NODE (-2) for a node this mode may reach but not pass
+   * (a locked gate: a dead end of each component it touches); -1 when the node is not in this mode's network.
+   */
   nodeComponent: Int32Array;
 }
 

@@ -222,7 +222,10 @@ test('helsinki: islands are reported (walk): counts match an independent union-f
   const walk = graph.mode('walk');
   const info = graph.info.modes.find((m) => m.mode === 'walk')!;
   // union-find over chains the walk tag rules allow (pace finite either way), before island removal;
-  // walking has no one-way chains in this extract (no oneway:foot), so strong = plain connectivity
+  // walking has no one-way chains in this extract (no oneway:foot), so strong = plain connectivity. Nodes
+  // locked for pedestrians (per the OPL tags) join nothing: what lies behind a locked gate is its own part.
+  const data = opl(HELSINKI);
+  const locked = (n: number) => lockedForFoot(data.nodeTags.get(graph.nodeOsmId[n]));
   const parent = Int32Array.from({ length: graph.nodeCount }, (_, i) => i);
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
@@ -232,8 +235,10 @@ test('helsinki: islands are reported (walk): counts match an independent union-f
   for (let c = 0; c < graph.chainCount; c++) {
     if (!Number.isFinite(walk.chainSecPerMFwd[c]) && !Number.isFinite(walk.chainSecPerMBack[c])) continue;
     assert.ok(Number.isFinite(walk.chainSecPerMFwd[c]) && Number.isFinite(walk.chainSecPerMBack[c]), 'no one-way walking');
-    active[graph.chainFrom[c]] = active[graph.chainTo[c]] = 1;
-    parent[find(graph.chainFrom[c])] = find(graph.chainTo[c]);
+    const [a, b] = [graph.chainFrom[c], graph.chainTo[c]];
+    if (!locked(a)) active[a] = 1;
+    if (!locked(b)) active[b] = 1;
+    if (!locked(a) && !locked(b)) parent[find(a)] = find(b);
   }
   const size = new Map<number, number>();
   for (let n = 0; n < graph.nodeCount; n++) if (active[n]) size.set(find(n), (size.get(find(n)) ?? 0) + 1);
