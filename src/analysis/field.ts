@@ -1,15 +1,25 @@
 import type { Graph, ModeGraph } from '../network/graph.ts';
 import { snapPoints, type SnappedPoints } from '../network/snap.ts';
-import { accessTimeS, appendSources, arrivalViaEnds } from './reach.ts';
+import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './reach.ts';
 import { ReachEngine, type Cutoff } from './dijkstra.ts';
+import { reversedMode } from './reverse.ts';
+
+/**
+ * Which way the times run: 'to-facility' (the default: how long a resident needs to get to the nearest
+ * facility) searches the reversed graph; 'from-facility' (how far a facility's service reaches, e.g. a
+ * home-care team going out) searches the graph as it is. They differ only where the mode meets one-way
+ * streets or asymmetric costs; for walking they are the same.
+ */
+export type FieldDirection = 'to-facility' | 'from-facility';
 
 /**
  * The nearest-facility time field: one multi-source Dijkstra from every facility of a set at once (each
- * entering the network through its snapped foot point), giving every node its time to the nearest facility
- * and which facility that is. Time to a home is then read off the field through the home's own snap.
+ * entering the network through its snapped foot point), giving every node its time to (or from) the nearest
+ * facility and which facility that is. Time for a home is then read off the field through the home's snap.
  */
 export interface NearestFacilityField {
   mode: ModeGraph;
+  direction: FieldDirection;
   budgetS: number;
   cutoff: Cutoff;
   engine: ReachEngine;
@@ -25,8 +35,10 @@ export function nearestFacilityField(
   facilityLon: ArrayLike<number>,
   facilityLat: ArrayLike<number>,
   budgetS: number,
-  options: { maxSnapM?: number; cutoff?: Cutoff; engine?: ReachEngine } = {},
+  options: { maxSnapM?: number; cutoff?: Cutoff; engine?: ReachEngine; direction?: FieldDirection } = {},
 ): NearestFacilityField {
+  const direction = options.direction ?? 'to-facility';
+  const reverse = direction === 'to-facility';
   const facilities = snapPoints(graph, mode, facilityLon, facilityLat, options.maxSnapM);
   const nodes: number[] = [];
   const times: number[] = [];
@@ -34,26 +46,25 @@ export function nearestFacilityField(
   for (let i = 0; i < facilities.count; i++) {
     const c = facilities.chain[i];
     if (c < 0) continue;
-    const added = appendSources(graph, mode, { chain: c, offsetM: facilities.offsetM[i], legM: facilities.legM[i], footLon: NaN, footLat: NaN }, nodes, times);
+    const added = appendSources(graph, mode, { chain: c, offsetM: facilities.offsetM[i], legM: facilities.legM[i], footLon: NaN, footLat: NaN }, nodes, times, 0, reverse);
     for (let k = 0; k < added; k++) owner.push(i);
   }
-  const engine = options.engine ?? new ReachEngine(mode);
+  const searched = reverse ? reversedMode(mode) : mode;
+  const engine = options.engine && options.engine.graph === searched ? options.engine : new ReachEngine(searched);
   const cutoff = options.cutoff ?? 'inclusive';
   const reachedNodes = engine.run(nodes, times, budgetS, cutoff);
-  return { mode, budgetS, cutoff, engine, facilities, entryFacility: Int32Array.from(owner), reachedNodes };
+  return { mode, direction, budgetS, cutoff, engine, facilities, entryFacility: Int32Array.from(owner), reachedNodes };
 }
 
 /**
- * Time from each snapped point to its nearest facility (Infinity when none within the budget) and that
- * facility's index (-1). Travel direction: the field runs from facilities outwards, so this is the time
- * from the facility to the home; on a network where every mode may go both ways (walking) it equals the
- * home-to-facility time. For one-way-aware modes (bike) build the field on the reversed question if the
- * direction matters for the analysis.
+ * Time between each snapped point and its nearest facility, in the field's direction (Infinity when none
+ * within the budget), and that facility's index (-1).
  */
 export function pointTimesFromField(graph: Graph, field: NearestFacilityField, points: SnappedPoints): { timeS: Float64Array; facility: Int32Array } {
   const timeS = new Float64Array(points.count).fill(Infinity);
   const facility = new Int32Array(points.count).fill(-1);
   const { mode, engine, budgetS, cutoff, facilities } = field;
+  const reverse = field.direction === 'to-facility';
   // Facilities sharing a chain with a point reach it directly along the chain, not via the chain's ends.
   const onChain = new Map<number, number[]>();
   for (let f = 0; f < facilities.count; f++) {
@@ -66,13 +77,12 @@ export function pointTimesFromField(graph: Graph, field: NearestFacilityField, p
   for (let i = 0; i < points.count; i++) {
     const c = points.chain[i];
     if (c < 0) continue;
-    const viaEnds = arrivalViaEnds(graph, mode, engine.timeS, c, points.offsetM[i]);
+    const viaEnds = arrivalViaEnds(graph, mode, engine.timeS, c, points.offsetM[i], reverse);
     let t = viaEnds.timeS + accessTimeS(mode, points.legM[i]);
     const entry = viaEnds.via >= 0 ? engine.source[viaEnds.via] : -1;
     let best = entry >= 0 ? field.entryFacility[entry] : -1;
     for (const f of onChain.get(c) ?? []) {
-      const d = points.offsetM[i] - facilities.offsetM[f];
-      const along = d >= 0 ? (mode.chainUsable[c] & 1 ? d * mode.chainSecPerMFwd[c] : Infinity) : mode.chainUsable[c] & 2 ? -d * mode.chainSecPerMBack[c] : Infinity;
+      const along = reverse ? alongChainTimeS(mode, c, points.offsetM[i], facilities.offsetM[f]) : alongChainTimeS(mode, c, facilities.offsetM[f], points.offsetM[i]);
       const direct = along + accessTimeS(mode, facilities.legM[f]) + accessTimeS(mode, points.legM[i]);
       if (direct < t) {
         t = direct;

@@ -3,6 +3,8 @@ export {
   accessTimeS,
   appendSources,
   arrivalTimeS,
+  arrivalViaEnds,
+  alongChainTimeS,
   directTimeS,
   reachFrom,
   reachedPieces,
@@ -12,5 +14,6 @@ export {
   type Piece,
   type ReachResult,
 } from './reach.ts';
-export { nearestFacilityField, pointTimesFromField, type NearestFacilityField } from './field.ts';
+export { nearestFacilityField, pointTimesFromField, type NearestFacilityField, type FieldDirection } from './field.ts';
+export { reversedMode } from './reverse.ts';
 export { multiPolygonAreaM2 } from './area.ts';

@@ -25,22 +25,31 @@ export function accessTimeS(mode: ModeGraph, legM: number): number {
  * Appends the (node, time) entries through which a snapped point enters the network; returns how many.
  * A point exactly on a node (offset 0 or the chain's length) enters at that node whatever the chain's
  * direction: moving 0 m against a oneway is no move.
+ *
+ * reverse = true gives the entries of a search on the reversed graph (times *to* the point): the last leg
+ * runs along the chain into the point, and it may not start at a barrier node (that would pass the barrier).
  */
-export function appendSources(graph: Graph, mode: ModeGraph, snap: Snap, nodes: number[], times: number[], startTimeS = 0): number {
+export function appendSources(graph: Graph, mode: ModeGraph, snap: Snap, nodes: number[], times: number[], startTimeS = 0, reverse = false): number {
   const c = snap.chain;
   const t0 = startTimeS + accessTimeS(mode, snap.legM);
   const usable = mode.chainUsable[c];
   const len = graph.chainLengthM[c];
+  const from = graph.chainFrom[c];
+  const to = graph.chainTo[c];
+  const atFrom = snap.offsetM <= 0;
+  const atTo = snap.offsetM >= len;
   let added = 0;
-  if (usable & 1 || snap.offsetM >= len) {
-    nodes.push(graph.chainTo[c]);
-    times.push(snap.offsetM >= len ? t0 : t0 + (len - snap.offsetM) * mode.chainSecPerMFwd[c]);
+  const add = (node: number, t: number) => {
+    nodes.push(node);
+    times.push(t);
     added++;
-  }
-  if (usable & 2 || snap.offsetM <= 0) {
-    nodes.push(graph.chainFrom[c]);
-    times.push(snap.offsetM <= 0 ? t0 : t0 + snap.offsetM * mode.chainSecPerMBack[c]);
-    added++;
+  };
+  if (!reverse) {
+    if (usable & 1 || atTo) add(to, atTo ? t0 : t0 + (len - snap.offsetM) * mode.chainSecPerMFwd[c]);
+    if (usable & 2 || atFrom) add(from, atFrom ? t0 : t0 + snap.offsetM * mode.chainSecPerMBack[c]);
+  } else {
+    if ((usable & 1 && mode.nodeComponent[from] !== BARRIER_NODE) || atFrom) add(from, atFrom ? t0 : t0 + snap.offsetM * mode.chainSecPerMFwd[c]);
+    if ((usable & 2 && mode.nodeComponent[to] !== BARRIER_NODE) || atTo) add(to, atTo ? t0 : t0 + (len - snap.offsetM) * mode.chainSecPerMBack[c]);
   }
   return added;
 }
@@ -56,39 +65,57 @@ export function arrivalTimeS(graph: Graph, mode: ModeGraph, engine: ReachEngine,
 /**
  * Earliest arrival at a point `offsetM` along `chain` through either end, from a node time field, and the
  * node it came through (-1 when neither end is reached). A point exactly on a node is that node.
+ *
+ * reverse = true reads a field of times *to* facilities (a search on the reversed graph): the point leaves
+ * along the chain to one of its ends, then continues from there.
  */
-export function arrivalViaEnds(graph: Graph, mode: ModeGraph, nodeTimeS: Float64Array, chain: number, offsetM: number): { timeS: number; via: number } {
+export function arrivalViaEnds(graph: Graph, mode: ModeGraph, nodeTimeS: Float64Array, chain: number, offsetM: number, reverse = false): { timeS: number; via: number } {
   const usable = mode.chainUsable[chain];
   const len = graph.chainLengthM[chain];
   const from = graph.chainFrom[chain];
   const to = graph.chainTo[chain];
   let timeS = Infinity;
   let via = -1;
-  // Arriving through an end means passing that node, unless the point is the node itself: never through
-  // a barrier (a locked gate is reached, not passed).
-  const blockedFrom = mode.nodeComponent[from] === BARRIER_NODE && offsetM > 0;
-  const blockedTo = mode.nodeComponent[to] === BARRIER_NODE && offsetM < len;
-  if (!blockedFrom && (usable & 1 || offsetM <= 0)) {
-    const t = offsetM <= 0 ? nodeTimeS[from] : nodeTimeS[from] + offsetM * mode.chainSecPerMFwd[chain];
-    if (t < timeS) (timeS = t), (via = from);
-  }
-  if (!blockedTo && (usable & 2 || offsetM >= len)) {
-    const t = offsetM >= len ? nodeTimeS[to] : nodeTimeS[to] + (len - offsetM) * mode.chainSecPerMBack[chain];
-    if (t < timeS) (timeS = t), (via = to);
+  const consider = (node: number, t: number) => {
+    if (t < timeS) {
+      timeS = t;
+      via = node;
+    }
+  };
+  if (!reverse) {
+    // Arriving through an end means passing that node, unless the point is the node itself: never through
+    // a barrier (a locked gate is reached, not passed).
+    if (mode.nodeComponent[from] !== BARRIER_NODE || offsetM <= 0) {
+      if (offsetM <= 0) consider(from, nodeTimeS[from]);
+      else if (usable & 1) consider(from, nodeTimeS[from] + offsetM * mode.chainSecPerMFwd[chain]);
+    }
+    if (mode.nodeComponent[to] !== BARRIER_NODE || offsetM >= len) {
+      if (offsetM >= len) consider(to, nodeTimeS[to]);
+      else if (usable & 2) consider(to, nodeTimeS[to] + (len - offsetM) * mode.chainSecPerMBack[chain]);
+    }
+  } else {
+    // a barrier end has a finite time only when the facility is that very node: no check needed
+    if (offsetM >= len) consider(to, nodeTimeS[to]);
+    else if (usable & 1) consider(to, nodeTimeS[to] + (len - offsetM) * mode.chainSecPerMFwd[chain]);
+    if (offsetM <= 0) consider(from, nodeTimeS[from]);
+    else if (usable & 2) consider(from, nodeTimeS[from] + offsetM * mode.chainSecPerMBack[chain]);
   }
   return { timeS, via };
 }
 
-/** Time along one chain between two snapped points on it, when the mode may go that way; else Infinity. */
+/** Seconds to travel along one chain from offset aM to offset bM (0 when equal); Infinity when not allowed. */
+export function alongChainTimeS(mode: ModeGraph, chain: number, aM: number, bM: number): number {
+  const d = bM - aM;
+  if (d === 0) return 0;
+  const usable = mode.chainUsable[chain];
+  if (d > 0) return usable & 1 ? d * mode.chainSecPerMFwd[chain] : Infinity;
+  return usable & 2 ? -d * mode.chainSecPerMBack[chain] : Infinity;
+}
+
+/** Time along one chain between two snapped points on it (legs included), when the mode may go that way. */
 export function directTimeS(graph: Graph, mode: ModeGraph, from: Snap, to: Snap): number {
   if (from.chain !== to.chain) return Infinity;
-  const c = from.chain;
-  const d = to.offsetM - from.offsetM;
-  const usable = mode.chainUsable[c];
-  let along = Infinity;
-  if (d >= 0 && usable & 1) along = d * mode.chainSecPerMFwd[c];
-  else if (d <= 0 && usable & 2) along = -d * mode.chainSecPerMBack[c];
-  return along + accessTimeS(mode, from.legM) + accessTimeS(mode, to.legM);
+  return alongChainTimeS(mode, from.chain, from.offsetM, to.offsetM) + accessTimeS(mode, from.legM) + accessTimeS(mode, to.legM);
 }
 
 export interface ReachResult {

@@ -256,13 +256,15 @@ export function createProgram(): Command {
     .option('--mode <mode>', 'walk, elderly or bike', 'walk')
     .addOption(new Option('--cutoff <kind>', 'inclusive (<=) or exclusive (<)').choices(['inclusive', 'exclusive']).default('inclusive'))
     .option('--max-snap-m <m>', 'maximum snap distance, metres', parseNumber('--max-snap-m'), DEFAULT_MAX_SNAP_M)
+    .addOption(new Option('--direction <dir>', 'to-facility: a resident\'s trip to the nearest facility; from-facility: from it outwards (differ on one-way streets)').choices(['to-facility', 'from-facility']).default('to-facility'))
     .option('-o, --output <file>', 'CSV of per-point (or per-node) times: id,lon,lat,time_s,facility_id')
     .action((o) => {
       const graph = loadGraph(o.graph);
       const mode = graph.mode(parseModes(o.mode)[0]);
       const budgetS = budgetSeconds(o);
       const fac = readPoints(o.facilities);
-      const field = nearestFacilityField(graph, mode, fac.lon, fac.lat, budgetS, { maxSnapM: o.maxSnapM, cutoff: o.cutoff });
+      const field = nearestFacilityField(graph, mode, fac.lon, fac.lat, budgetS, { maxSnapM: o.maxSnapM, cutoff: o.cutoff, direction: o.direction });
+      const within = (t: number, limit: number) => (o.cutoff === 'inclusive' ? t <= limit : t < limit);
       for (const f of field.facilities.failures) process.stderr.write(`warning [facility-not-snapped] ${o.facilities}: facility ${fac.id[f.index]}: ${f.message}\n`);
       let rows = 'id,lon,lat,time_s,facility_id\n';
       const thresholds = [300, 600, 900].filter((t) => t <= budgetS);
@@ -277,7 +279,7 @@ export function createProgram(): Command {
         const { timeS, facility } = pointTimesFromField(graph, field, snaps);
         total = pts.id.length;
         for (let i = 0; i < total; i++) {
-          thresholds.forEach((t, k) => (timeS[i] <= t ? counts[k]++ : 0));
+          thresholds.forEach((t, k) => (within(timeS[i], t) ? counts[k]++ : 0));
           rows += `${csv(pts.id[i])},${pts.lon[i]},${pts.lat[i]},${Number.isFinite(timeS[i]) ? round3(timeS[i]) : ''},${facility[i] >= 0 ? csv(fac.id[facility[i]]) : ''}\n`;
         }
       } else {
@@ -285,7 +287,7 @@ export function createProgram(): Command {
           if (mode.nodeComponent[n] < 0) continue;
           total++;
           const t = field.engine.timeS[n];
-          thresholds.forEach((th, k) => (t <= th ? counts[k]++ : 0));
+          thresholds.forEach((th, k) => (within(t, th) ? counts[k]++ : 0));
           const entry = field.engine.source[n];
           rows += `${n},${graph.nodeLon[n]},${graph.nodeLat[n]},${Number.isFinite(t) ? round3(t) : ''},${entry >= 0 ? csv(fac.id[field.entryFacility[entry]]) : ''}\n`;
         }
@@ -296,6 +298,8 @@ export function createProgram(): Command {
           {
             mode: mode.mode,
             budgetS,
+            direction: o.direction,
+            cutoff: o.cutoff,
             facilities: { file: o.facilities, total: fac.id.length, snapped: fac.id.length - field.facilities.failures.length },
             subject: o.points ? { file: o.points, total, unsnapped } : { nodes: total },
             within: Object.fromEntries(thresholds.map((t, k) => [`${t / 60}min`, { count: counts[k], share: total ? round3(counts[k] / total) : 0 }])),
