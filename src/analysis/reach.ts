@@ -260,11 +260,19 @@ export function serviceAreaPolygon(graph: Graph, pieces: Piece[], bufferM = 50):
       isEmpty(): boolean;
     };
     if (poly.isEmpty()) continue;
-    const rings = [ring(poly.getExteriorRing())];
-    for (let k = 0; k < poly.getNumInteriorRing(); k++) rings.push(ring(poly.getInteriorRingN(k)));
+    // RFC 7946: exterior rings counter-clockwise, holes clockwise (JSTS gives the opposite)
+    const rings = [orient(ring(poly.getExteriorRing()), true)];
+    for (let k = 0; k < poly.getNumInteriorRing(); k++) rings.push(orient(ring(poly.getInteriorRingN(k)), false));
     multi.coordinates.push(rings);
   }
   return multi;
+}
+
+function orient(ring: number[][], counterClockwise: boolean): number[][] {
+  // Σ (x_prev − x) (y_prev + y) is twice the signed area, positive for a counter-clockwise ring
+  let twiceArea = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) twiceArea += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+  return twiceArea > 0 !== counterClockwise ? ring.reverse() : ring;
 }
 
 function round7(v: number): number {

@@ -115,12 +115,12 @@ export function createProgram(): Command {
     .option('--min-island-nodes <n>', 'drop (and report) components smaller than this many nodes', parseNumber('--min-island-nodes', 1), 50)
     .addOption(new Option('--layer <kind>', 'input kind (default: by extension)').choices(['osm', 'centreline']))
     .option('--length-field <name>', 'centreline: edge length in metres')
-    .option('--speed-field <name>', 'centreline: speed in km/h for every mode')
+    .option('--speed-field <name>', 'centreline: speed in km/h, capping each mode\'s own speed')
     .option('--cost-field <name>', 'centreline: time in seconds along the digitised direction (negative = closed)')
     .option('--reverse-cost-field <name>', 'centreline: time in seconds against the digitised direction (negative = closed)')
     .option('--oneway-field <name>', 'centreline: oneway flag (yes/1/FT forward, -1/TF backward) for bikes')
     .option('--id-field <name>', 'centreline: feature id field used in reports')
-    .option('--encoding <enc>', 'centreline Shapefile .dbf text encoding (e.g. gbk) when there is no .cpg')
+    .option('--encoding <enc>', 'centreline Shapefile .dbf text encoding (e.g. gbk); overrides the .cpg file')
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, o) => {
       const warnings = new WarningLog();

@@ -64,7 +64,7 @@ function pointsFromGeoJson(path: string, text: string): PointSet {
 function pointsFromCsv(path: string, text: string): PointSet {
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   if (lines.length === 0) throw new LifecircleError('FILE_EMPTY', `${path}: no rows`, { file: path });
-  const header = lines[0].split(',').map((h) => h.trim().toLowerCase());
+  const header = splitCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
   const col = (names: string[]) => header.findIndex((h) => names.includes(h));
   const lonCol = col(['lon', 'lng', 'longitude', 'x']);
   const latCol = col(['lat', 'latitude', 'y']);
@@ -79,7 +79,7 @@ function pointsFromCsv(path: string, text: string): PointSet {
   const id: string[] = [];
   const name: (string | null)[] = [];
   for (let r = 1; r <= n; r++) {
-    const cells = lines[r].split(',');
+    const cells = splitCsvLine(lines[r]);
     const x = Number(cells[lonCol]);
     const y = Number(cells[latCol]);
     const record = `row ${r + 1}`;
@@ -96,4 +96,30 @@ function pointsFromCsv(path: string, text: string): PointSet {
     name.push(nameCol >= 0 ? cells[nameCol].trim() : null);
   }
   return { source: path, lon, lat, id, name };
+}
+
+/**
+ * One CSV record's fields (RFC 4180 quoting: "a, b" is one field, "" is a quote). Records spanning lines
+ * are not supported here; the full CSV importer of the data stage handles those.
+ */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field.length === 0) quoted = true;
+    else if (ch === ',') {
+      out.push(field);
+      field = '';
+    } else field += ch;
+  }
+  out.push(field);
+  return out;
 }

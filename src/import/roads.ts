@@ -10,12 +10,13 @@ import { MODE_PROFILES, type ModeName } from '../network/profiles.ts';
 /**
  * Which attribute of the road layer holds what. All optional:
  * - lengthField: edge length in metres (else measured on the geometry).
- * - speedField: speed in km/h, used by every mode instead of its default speed.
+ * - speedField: speed in km/h; it caps each mode's own speed (walkers are not sped up by a road's limit).
  * - costField / reverseCostField: travel time in seconds along / against the line's digitised direction, as
- *   in pgRouting (a negative value = not traversable that way). With costs given, every mode uses them, so
- *   results can be compared edge for edge with pgRouting or another tool fed the same layer.
+ *   pgRouting's cost / reverse_cost (a negative value = not traversable that way). Without a reverse cost
+ *   field the reverse cost equals the cost (a two-way edge, as pgRouting with directed => false). With costs
+ *   given, every mode uses them, so results compare edge for edge with pgRouting fed the same layer.
  * - onewayField: yes/true/1/T/FT = only along the digitised direction, -1/reverse/TF = only against it,
- *   anything else both. Binds bikes; pedestrians are not bound by oneway.
+ *   anything else both. Binds bikes (also with cost fields); pedestrians are not bound by oneway.
  */
 export interface RoadFieldMap {
   lengthField?: string;
@@ -28,7 +29,7 @@ export interface RoadFieldMap {
 
 export interface RoadLayerOptions extends RoadFieldMap {
   modes: ModeName[];
-  /** Text encoding of a Shapefile's .dbf when it has no .cpg (e.g. 'gbk'); default utf-8. */
+  /** Text encoding of a Shapefile's .dbf (e.g. 'gbk'); overrides the .cpg file; default the .cpg, else utf-8. */
   encoding?: string;
   warnings?: WarningLog;
   attribution?: string;
@@ -204,17 +205,21 @@ class RoadLayerBuilder {
         let fwd: number;
         let back: number;
         if (cost !== undefined) {
-          fwd = cost >= 0 ? cost / geomLengthM : Infinity;
-          back = reverseCost !== undefined && reverseCost >= 0 ? reverseCost / geomLengthM : Infinity;
+          // a feature's cost is for the whole feature: a MultiLineString shares it over all its parts
+          const featureLengthM = parts.length === 1 ? geomLengthM : totalLength(parts);
+          fwd = cost >= 0 ? cost / featureLengthM : Infinity;
+          back = reverseCost !== undefined && reverseCost >= 0 ? reverseCost / featureLengthM : Infinity;
         } else {
-          const speedMps = speedKmh !== undefined ? speedKmh / 3.6 : MODE_PROFILES[mode].speedMps;
+          // a speed field caps the mode's own speed (a 60 km/h limit does not make walkers faster; a
+          // 3 km/h crowded lane slows everyone)
+          const speedMps = Math.min(MODE_PROFILES[mode].speedMps, speedKmh !== undefined ? speedKmh / 3.6 : Infinity);
           // pace scaled so that the whole line takes lengthM / speed even when lengthM is given by a field
           fwd = lengthM / speedMps / geomLengthM;
           back = fwd;
-          if (mode === 'bike') {
-            if (!bikeForward) fwd = Infinity;
-            if (!bikeBackward) back = Infinity;
-          }
+        }
+        if (mode === 'bike') {
+          if (!bikeForward) fwd = Infinity;
+          if (!bikeBackward) back = Infinity;
         }
         this.secFwd.push(fwd);
         this.secBack.push(back);
@@ -232,7 +237,7 @@ class RoadLayerBuilder {
     const o = this.options;
     const notes: string[] = [];
     if (o.costField) notes.push(`Travel times come from the layer's cost fields (${o.costField}${o.reverseCostField ? ', ' + o.reverseCostField : ''}, seconds) for every mode.`);
-    else if (o.speedField) notes.push(`Travel times use the layer's speed field (${o.speedField}, km/h) for every mode.`);
+    else if (o.speedField) notes.push(`The layer's speed field (${o.speedField}, km/h) caps each mode's speed.`);
     return {
       source: this.path,
       sourceKind: 'centreline',

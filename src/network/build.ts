@@ -2,10 +2,9 @@ import Flatbush from 'flatbush';
 import { LifecircleError } from '../errors.ts';
 import { haversineM, LocalProjection } from '../geo.ts';
 import { GrowableArray } from '../util/growable.ts';
-import { BARRIER_NODE, Graph, type GraphInfo, type IslandReport, type ModeGraph, type ModeInfo } from './graph.ts';
+import { BARRIER_NODE, GRAPH_FORMAT_VERSION, Graph, type GraphInfo, type IslandReport, type ModeGraph, type ModeInfo } from './graph.ts';
 import { MODE_PROFILES, type ModeName } from './profiles.ts';
 
-export const GRAPH_FORMAT_VERSION = 1;
 
 /**
  * The source network before topology work: vertices (OSM nodes or centreline vertices) and lines (OSM ways
@@ -121,9 +120,8 @@ export function buildGraph(raw: RawNetwork, options: BuildOptions = {}): Graph {
     }
     const s1 = incSeg[incStart[v]];
     const s2 = incSeg[incStart[v] + 1];
-    // Travelling s1 towards v then s2 away from v must have the same pace as s1 → v: compare s1 walked from
-    // v (reversed) with s2 walked from v, both reversed-consistently: equivalent to checking that s1 in the
-    // direction "into v" equals s2 in the direction "out of v".
+    // v passes through when walking s1 into v and then s2 out of v meets the same pace in both directions:
+    // s1 travelled from its other end towards v must equal s2 travelled from v onwards.
     const other1 = segA[s1] === v ? segB[s1] : segA[s1];
     if (s1 === s2 || !sameDirectedPace(s1, other1, s2, v)) isJunction[v] = 1;
   }

@@ -1,8 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import Flatbush from 'flatbush';
 import { LifecircleError } from '../errors.ts';
-import { GRAPH_FORMAT_VERSION } from './build.ts';
-import { Graph, type GraphInfo, type ModeGraph } from './graph.ts';
+import { GRAPH_FORMAT_VERSION, Graph, type GraphInfo, type ModeGraph } from './graph.ts';
 import type { ModeName } from './profiles.ts';
 
 /**
@@ -154,7 +153,10 @@ export function loadGraph(path: string): Graph {
     const modeLoader = (mode: ModeName): ModeGraph => {
       const again = openSync(path, 'r');
       try {
-        if (fstatSync(again).size !== size) throw bad(`the file changed since it was loaded (size ${fstatSync(again).size}, was ${size})`);
+        // the same file? size and header (which holds the build time) must be unchanged
+        const headerAgain = Buffer.alloc(headerBytes);
+        readFully(again, headerAgain, PREAMBLE_BYTES);
+        if (fstatSync(again).size !== size || !headerAgain.equals(headerBuf)) throw bad(`the file changed since it was loaded; load it again`);
         const arrays = readRegion(again, header.sections.filter((x) => x.name.startsWith(`${mode}.`)));
         return modeFromArrays(header.info, mode, (name) => arrays.get(name), bad);
       } finally {
@@ -262,6 +264,18 @@ function modeFromArrays(info: GraphInfo, mode: ModeName, get: Getter, bad: (why:
     nodeComponent: need(get, `${mode}.nodeComponent`, bad),
   };
   if (g.arcOffsets.length !== info.nodeCount + 1 || g.arcOffsets[info.nodeCount] !== g.arcTarget.length) throw bad(`mode ${mode}: arc offsets do not match the node and arc counts`);
+  const arcs = g.arcTarget.length;
+  if (g.arcChain.length !== arcs || g.arcTimeS.length !== arcs) throw bad(`mode ${mode}: arc arrays differ in length`);
+  if (g.chainUsable.length !== info.chainCount || g.chainSecPerMFwd.length !== info.chainCount || g.chainSecPerMBack.length !== info.chainCount) {
+    throw bad(`mode ${mode}: per-chain arrays do not hold ${info.chainCount} chains`);
+  }
+  if (g.nodeComponent.length !== info.nodeCount) throw bad(`mode ${mode}: nodeComponent does not hold ${info.nodeCount} nodes`);
+  // one pass over the arcs (a few ms per million): a damaged file must fail here, not give NaN later
+  for (let n = 0; n < info.nodeCount; n++) if (g.arcOffsets[n] > g.arcOffsets[n + 1]) throw bad(`mode ${mode}: arc offsets decrease at node ${n}`);
+  const chainCodes = info.chainCount * 2;
+  for (let a = 0; a < arcs; a++) {
+    if (g.arcTarget[a] >= info.nodeCount || g.arcChain[a] >= chainCodes || !(g.arcTimeS[a] >= 0)) throw bad(`mode ${mode}: arc ${a} has target ${g.arcTarget[a]}, chain code ${g.arcChain[a]}, time ${g.arcTimeS[a]}`);
+  }
   return g;
 }
 
@@ -292,6 +306,12 @@ function graphFromArrays(header: Header, get: Getter, bad: (why: string) => Life
     loadMode,
   });
   if (graph.nodeLon.length !== info.nodeCount || graph.chainFrom.length !== info.chainCount) throw bad('node or chain counts differ from the header');
+  const { chainFrom, chainTo, chainGeomStart } = graph;
+  if (chainTo.length !== info.chainCount || graph.chainLengthM.length !== info.chainCount || chainGeomStart.length !== info.chainCount + 1) throw bad('chain arrays differ in length');
+  if (chainGeomStart[info.chainCount] !== graph.geomLon.length || graph.geomLat.length !== graph.geomLon.length) throw bad('chain geometry offsets do not match the geometry arrays');
+  for (let c = 0; c < info.chainCount; c++) {
+    if (chainFrom[c] >= info.nodeCount || chainTo[c] >= info.nodeCount || chainGeomStart[c + 1] - chainGeomStart[c] < 2) throw bad(`chain ${c} has ends ${chainFrom[c]}, ${chainTo[c]} or fewer than 2 geometry points`);
+  }
   return graph;
 }
 

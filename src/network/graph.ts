@@ -12,6 +12,9 @@ import { LocalProjection } from '../geo.ts';
  * may use, in the directions it may use them, and only inside the components kept for it (islands are
  * reported in `info.islands`, never silently linked).
  */
+/** Version of the graph file layout (src/network/format.ts); bump on any change of sections or meaning. */
+export const GRAPH_FORMAT_VERSION = 1;
+
 /** nodeComponent value of a barrier node: reachable, never passed through. */
 export const BARRIER_NODE = -2;
 

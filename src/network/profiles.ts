@@ -72,9 +72,12 @@ const TRUNK = new Set(['trunk', 'trunk_link']);
 const DENY = new Set(['no', 'private', 'use_sidepath', 'agricultural', 'forestry', 'delivery', 'military', 'permit']);
 const ALLOW = new Set(['yes', 'designated', 'permissive', 'destination', 'customers', 'official', 'public', 'dismount']);
 
-/** Access value for a mode from the most specific tag present (mode tag, then access). */
+/**
+ * Access value for a mode from the most specific tag present, along OSM's access hierarchy: foot → access;
+ * bicycle → vehicle → access (a bicycle is a vehicle, so vehicle=no closes a way to bikes too).
+ */
 function accessValue(tags: Tags, modeKey: 'foot' | 'bicycle'): string | undefined {
-  return tags[modeKey] ?? tags.access;
+  return modeKey === 'bicycle' ? (tags.bicycle ?? tags.vehicle ?? tags.access) : (tags.foot ?? tags.access);
 }
 
 function hasSidewalk(tags: Tags): boolean {
@@ -104,7 +107,7 @@ export function wayAccess(tags: Tags, mode: ModeName): WayAccess | null {
     let usable = ROADS.has(highway) || FOOT_ONLY.has(highway);
     if (TRUNK.has(highway)) usable = explicitAllow || hasSidewalk(tags);
     // a cycleway is for pedestrians too when it says it has a foot part (segregated=*, footway=*)
-    if (highway === 'cycleway') usable = explicitAllow || hasSidewalk(tags) || tags.segregated !== undefined || tags.footway !== undefined;
+    if (highway === 'cycleway') usable = explicitAllow || hasSidewalk(tags) || tags.segregated !== undefined || (tags.footway !== undefined && tags.footway !== 'no');
     if (!usable) return null;
     let speed = base;
     if (highway === 'steps') {
@@ -161,7 +164,6 @@ export function nodeBlocks(tags: Tags, mode: ModeName): boolean {
   if (ABSOLUTE_BARRIERS.has(barrier)) return true;
   if (mode === 'bike' && NO_BIKE_BARRIERS.has(barrier)) return tags.bicycle === undefined || !ALLOW.has(tags.bicycle);
   if (mode === 'elderly' && barrier === 'stile') return true;
-  const key = mode === 'bike' ? 'bicycle' : 'foot';
-  const v = tags[key] ?? tags.access;
+  const v = accessValue(tags, mode === 'bike' ? 'bicycle' : 'foot');
   return v !== undefined && DENY.has(v);
 }

@@ -56,6 +56,12 @@ test('reach: JSON summary and GeoJSON with service area, reached network, origin
   const kinds = fc.features.map((f: { properties: { kind: string } }) => f.properties.kind);
   assert.deepEqual(kinds.slice(0, 3), ['service-area', 'reached-network', 'origin']);
   assert.equal(fc.features[0].geometry.type, 'MultiPolygon');
+  // RFC 7946 ring orientation: exteriors counter-clockwise (positive shoelace area), holes clockwise
+  const signedArea = (ring: number[][]) => ring.reduce((a, [x, y], i) => a + (i ? (ring[i - 1][0] * y - x * ring[i - 1][1]) : 0), 0) / 2;
+  for (const polygon of fc.features[0].geometry.coordinates as number[][][][]) {
+    assert.ok(signedArea(polygon[0]) > 0, 'exterior ring counter-clockwise');
+    for (const hole of polygon.slice(1)) assert.ok(signedArea(hole) < 0, 'hole clockwise');
+  }
   assert.ok(fc.features[0].properties.areaKm2 > 0.3 && fc.features[0].properties.areaKm2 < 3);
 });
 

@@ -195,3 +195,26 @@ test('centreline bad input: not a FeatureCollection, a non-numeric cost, project
   const f = join(work, 'badcost.geojson');
   await assert.rejects(readRoadLayer(f, { modes: ['walk'], costField: 'cost' }), /feature 1 field cost: expected a number, got "n\/a"/);
 });
+
+test('centreline: a MultiLineString feature shares its cost over its parts; a speed field caps each mode', async () => {
+  // Two parts of 0.001° lon each at lat 31.2 (≈ 95.2 m each), cost 100 s for the feature: 50 s per part
+  // in proportion to length (here equal), not 100 s each.
+  const f = join(work, 'multi.geojson');
+  const parts = [
+    [[121.4, 31.2], [121.401, 31.2]],
+    [[121.401, 31.2], [121.402, 31.2]],
+  ];
+  writeFileSync(f, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { cost: 100, kmh: 60 }, geometry: { type: 'MultiLineString', coordinates: parts } }] }));
+  const g = buildGraph(await readRoadLayer(f, { modes: ['walk'], costField: 'cost' }), { minComponentNodes: 1 });
+  const total = Array.from(g.mode('walk').arcTimeS).filter((_, i) => g.mode('walk').arcChain[i] % 2 === 0).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(total - 100) < 1e-9, `end to end ${total} s, expected 100 s`);
+  // speed 60 km/h: walking stays at 1.25 m/s; a 3 km/h field slows bikes to 3 km/h
+  const s60 = buildGraph(await readRoadLayer(f, { modes: ['walk', 'bike'], speedField: 'kmh' }), { minComponentNodes: 1 });
+  const lengthM = haversineM(121.4, 31.2, 121.402, 31.2);
+  const fwd = (g2: Graph, mode: 'walk' | 'bike') => Array.from(g2.mode(mode).arcTimeS).filter((_, i) => g2.mode(mode).arcChain[i] % 2 === 0).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(fwd(s60, 'walk') - lengthM / 1.25) < 1e-6, `walk ${fwd(s60, 'walk')}`);
+  assert.ok(Math.abs(fwd(s60, 'bike') - lengthM / (12 / 3.6)) < 1e-6, `bike ${fwd(s60, 'bike')}`);
+  writeFileSync(f, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { kmh: 3 }, geometry: { type: 'MultiLineString', coordinates: parts } }] }));
+  const s3 = buildGraph(await readRoadLayer(f, { modes: ['walk', 'bike'], speedField: 'kmh' }), { minComponentNodes: 1 });
+  assert.ok(Math.abs(fwd(s3, 'bike') - lengthM / (3 / 3.6)) < 1e-6, `bike at 3 km/h ${fwd(s3, 'bike')}`);
+});
