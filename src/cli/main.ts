@@ -8,6 +8,7 @@ import { ReachEngine, reachFrom, reachedPieces, piecesLengthM, serviceAreaPolygo
 import { snapPoints } from '../network/snap.ts';
 import { progressBar } from './progress.ts';
 import { runDemo } from './demo.ts';
+import { addProjectCommands } from './project.ts';
 
 const VERSION = '0.1.0';
 
@@ -311,6 +312,8 @@ export function createProgram(): Command {
         ),
       );
     });
+
+  addProjectCommands(program);
 
   program
     .command('demo')

@@ -1,0 +1,171 @@
+import { Command, Option } from 'commander';
+import { LifecircleError } from '../errors.ts';
+import { loadFacilityCatalogue } from '../model/catalogue.ts';
+import { FACILITY_STATUSES, RECORD_KINDS, type FacilityStatus, type RecordKind } from '../model/records.ts';
+import { importFile, SHANGHAI_AREA, type ImportReport, type ProjectArea } from '../import/importer.ts';
+import { FIELDS } from '../import/fields.ts';
+import { CRS_NAMES } from '../import/crs.ts';
+import { openStore, DEFAULT_PROJECT } from '../store/open.ts';
+import type { ProjectStore } from '../store/store.ts';
+import { exportLayer, LAYERS } from '../io/export.ts';
+
+function collect(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new LifecircleError('ARGUMENT_INVALID', `expected name=value, got "${value}"`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+}
+
+function kindArg(value: string): RecordKind {
+  if (!(RECORD_KINDS as readonly string[]).includes(value)) {
+    throw new LifecircleError('ARGUMENT_INVALID', `unknown kind "${value}"; expected one of ${RECORD_KINDS.join(', ')}`, { field: 'kind' });
+  }
+  return value as RecordKind;
+}
+
+export function parseArea(value: string): ProjectArea {
+  if (value.toLowerCase() === 'shanghai') return SHANGHAI_AREA;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || !parts.every(Number.isFinite) || parts[0] >= parts[2] || parts[1] >= parts[3]) {
+    throw new LifecircleError('ARGUMENT_INVALID', `--area: expected "shanghai" or minLon,minLat,maxLon,maxLat, got "${value}"`, { field: 'area' });
+  }
+  return { name: `area ${value}`, bbox: parts as [number, number, number, number] };
+}
+
+async function projectArea(store: ProjectStore): Promise<ProjectArea> {
+  const status = await store.status();
+  return status.project.area ? (JSON.parse(status.project.area) as ProjectArea) : SHANGHAI_AREA;
+}
+
+const projectOption = () => new Option('-p, --project <path|url>', 'project: a SQLite file, or postgres://user:pass@host/db?schema=name').default(process.env.LIFECIRCLE_PROJECT ?? DEFAULT_PROJECT);
+
+/** Prints an import report: counts, then every problem (capped per kind) in the chosen language. */
+export function formatImportReport(r: ImportReport, lang: 'en' | 'zh'): string {
+  const lines: string[] = [];
+  const head = lang === 'zh'
+    ? `${r.file}：${r.format}，编码 ${r.encoding}${r.delimiter ? `，分隔符 ${JSON.stringify(r.delimiter)}` : ''}，坐标系 ${r.crs}；${r.rows} 行，${r.records} 条记录`
+    : `${r.file}: ${r.format}, encoding ${r.encoding}${r.delimiter ? `, delimiter ${JSON.stringify(r.delimiter)}` : ''}, CRS ${r.crs}; ${r.rows} rows, ${r.records} records`;
+  lines.push(head);
+  lines.push((lang === 'zh' ? '字段映射 ' : 'mapping ') + Object.entries(r.mapping).map(([f, c]) => `${f}=${c}`).join(' '));
+  if (r.problemCount > 0) {
+    lines.push(lang === 'zh' ? `发现 ${r.problemCount} 个问题，未写入任何数据：` : `${r.problemCount} problems; nothing was written:`);
+    for (const p of r.problems) lines.push(`  ${p.code}: ${lang === 'zh' ? p.zh : p.en}`);
+    for (const [code, n] of Object.entries(r.problemCounts)) {
+      const shown = r.problems.filter((p) => p.code === code).length;
+      if (n > shown) lines.push(lang === 'zh' ? `  ${code}：另有 ${n - shown} 条` : `  ${code}: ... and ${n - shown} more`);
+    }
+  } else if (r.dryRun) {
+    lines.push(lang === 'zh' ? '检查通过（--dry-run，未写入）' : 'valid (--dry-run: nothing written)');
+  } else if (r.batch) {
+    lines.push(lang === 'zh' ? `已写入批次 ${r.batch.id}：新增 ${r.batch.inserted}，更新 ${r.batch.updated}` : `written as batch ${r.batch.id}: ${r.batch.inserted} inserted, ${r.batch.updated} updated`);
+  }
+  return lines.join('\n');
+}
+
+export function addProjectCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a project (or migrate an existing one to the current schema)')
+    .addOption(projectOption())
+    .option('--name <name>', 'project name')
+    .option('--area <area>', 'project area for import checks: "shanghai" or minLon,minLat,maxLon,maxLat', 'shanghai')
+    .action(async (o) => {
+      const store = await openStore(o.project, { create: true });
+      try {
+        const area = parseArea(o.area);
+        await store.init({ ...(o.name ? { name: o.name } : {}), area: JSON.stringify(area) });
+        process.stdout.write(`project ${store.location} (${store.engine}, schema version ${await store.schemaVersion()}), area ${area.name} [${area.bbox.join(', ')}]\n`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('import')
+    .description('validate and import a file of administrative units, facilities, candidate sites or population (CSV or GeoJSON)')
+    .argument('<kind>', `what the file holds: ${RECORD_KINDS.join(', ')}`, kindArg)
+    .argument('<file>', 'CSV (lon/lat columns or WKT) or GeoJSON')
+    .addOption(projectOption())
+    .option('--source <name>', 'source name; re-importing the same source updates its records by id (default: the file name)')
+    .option('--crs <crs>', `coordinates of the file: ${CRS_NAMES.join(', ')} (also wgs84, cgcs2000, gcj02/amap, bd09/baidu, utm51n)`, 'EPSG:4326')
+    .option('--map <field=column>', 'which column holds a field (repeatable); population wide tables: count:60-79=column', collect, {})
+    .option('--category <id>', 'facilities: one category for every row')
+    .option('--category-map <value=id>', 'facilities: a source category value → catalogue id (repeatable)', collect, {})
+    .addOption(new Option('--status <status>', 'facilities: status when the file has none').choices([...FACILITY_STATUSES]))
+    .option('--estimate-method <text>', 'population: mark every count as an estimate made this way')
+    .option('--attribution <text>', 'data attribution shown with anything derived from this file')
+    .option('--encoding <enc>', 'text encoding (default: utf-8, else gbk)')
+    .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
+    .option('--catalogue <file>', 'facility category catalogue (default: catalogue/facility-categories.json)')
+    .option('--dry-run', 'validate only; write nothing')
+    .addOption(new Option('--lang <lang>', 'language of the problem report').choices(['en', 'zh']).default('en'))
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', () => '\nFields (with the column names recognised without --map):\n' + RECORD_KINDS.map((k) => `  ${k}: ${FIELDS[k].map((f) => f.field + (f.required ? '*' : '')).join(', ')}`).join('\n'))
+    .action(async (kind: RecordKind, file: string, o) => {
+      const catalogue = loadFacilityCatalogue(o.catalogue);
+      const store = o.dryRun ? await openStore(o.project).catch(() => null) : await openStore(o.project);
+      try {
+        const report = await importFile(store, {
+          kind,
+          file,
+          source: o.source,
+          crs: o.crs,
+          map: o.map,
+          category: o.category,
+          categoryMap: o.categoryMap,
+          defaultStatus: o.status as FacilityStatus | undefined,
+          estimateMethod: o.estimateMethod,
+          attribution: o.attribution,
+          encoding: o.encoding,
+          delimiter: o.delimiter,
+          dryRun: o.dryRun,
+          area: store ? await projectArea(store).catch(() => SHANGHAI_AREA) : SHANGHAI_AREA,
+          catalogue,
+        });
+        process.stdout.write((o.json ? JSON.stringify(report, null, 2) : formatImportReport(report, o.lang)) + '\n');
+        if (!report.ok) process.exitCode = 3;
+      } finally {
+        await store?.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('export a layer as GeoJSON, CSV or GeoPackage (by the output\'s extension), with provenance columns and attribution')
+    .argument('<layer>', `one of ${LAYERS.join(', ')}`, kindArg)
+    .requiredOption('-o, --output <file>', 'output file: .geojson, .csv or .gpkg')
+    .addOption(projectOption())
+    .action(async (layer: RecordKind, o) => {
+      const store = await openStore(o.project);
+      try {
+        const n = await exportLayer(store, layer, o.output);
+        process.stderr.write(`wrote ${n} ${layer} to ${o.output}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description('what the project holds, by kind, source and import batch')
+    .addOption(projectOption())
+    .option('--json', 'print as JSON')
+    .action(async (o) => {
+      const store = await openStore(o.project);
+      try {
+        const s = await store.status();
+        if (o.json) {
+          process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+          return;
+        }
+        const lines = [`project ${s.location} (${s.engine}, schema ${s.schemaVersion})${s.project.name ? ` — ${s.project.name}` : ''}`];
+        for (const kind of RECORD_KINDS) lines.push(`  ${kind.padEnd(11)} ${String(s.counts[kind]).padStart(9)}`);
+        if (s.sources.length > 0) lines.push('sources:');
+        for (const src of s.sources) lines.push(`  ${src.kind.padEnd(11)} ${src.source.padEnd(40)} ${String(src.records).padStart(9)} records in ${src.batches} batch(es), last ${src.lastImport}`);
+        if (s.batches.length > 0) lines.push('batches:');
+        for (const b of s.batches) lines.push(`  #${b.id} ${b.kind} ${b.source} ← ${b.file} (${b.crs}, sha256 ${b.fileSha256.slice(0, 12)}…) ${b.importedAt}: +${b.inserted} ~${b.updated}${b.attribution ? ` — ${b.attribution}` : ''}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Geometry } from 'geojson';
+import { LifecircleError } from '../errors.ts';
+import type { FacilityCatalogue } from '../model/catalogue.ts';
+import {
+  FACILITY_STATUSES,
+  REUSE_KINDS,
+  ageBandRange,
+  type AdminUnitRecord,
+  type CandidateSiteRecord,
+  type FacilityRecord,
+  type FacilityStatus,
+  type PopulationRecord,
+  type RecordKind,
+  type ReuseKind,
+  type UnitLevel,
+} from '../model/records.ts';
+import type { BatchSummary, ProjectStore, RecordsByKind } from '../store/store.ts';
+import { parseCrs, toWgs84, type CrsName } from './crs.ts';
+import { FIELDS, resolveMapping } from './fields.ts';
+import { asMultiPolygon, interiorPoint, mapCoordinates, parseWkt, polygonProblem, positions } from './geometry.ts';
+import { ProblemLog, type Problem, type ProblemCode } from './problems.ts';
+import { openRows, type RawRow } from './rows.ts';
+
+/** Where records may lie: a lon/lat box (default: Shanghai's city boundary box, with a small margin). */
+export interface ProjectArea {
+  name: string;
+  bbox: [number, number, number, number];
+}
+
+export const SHANGHAI_AREA: ProjectArea = { name: 'Shanghai', bbox: [120.85, 30.66, 122.2, 31.89] };
+
+export interface ImportOptions {
+  kind: RecordKind;
+  file: string;
+  /** Source name (identity of re-imports); default: the file's base name. */
+  source?: string;
+  crs?: string;
+  /** field → column (or column → field is not accepted); `count:<band>` entries for wide population tables. */
+  map?: Record<string, string>;
+  encoding?: string;
+  delimiter?: string;
+  dryRun?: boolean;
+  /** One category for every row (a file of kindergartens). */
+  category?: string;
+  /** Source category values → catalogue ids (e.g. 养老机构 → elderly_care_institution). */
+  categoryMap?: Record<string, string>;
+  defaultStatus?: FacilityStatus;
+  /** Population: mark every count as an estimate made by this method. */
+  estimateMethod?: string;
+  attribution?: string;
+  area?: ProjectArea;
+  catalogue: FacilityCatalogue;
+  capPerProblem?: number;
+  onProgress?: (rows: number) => void;
+}
+
+export interface ImportReport {
+  ok: boolean;
+  dryRun: boolean;
+  kind: RecordKind;
+  file: string;
+  source: string;
+  format: string;
+  encoding: string;
+  delimiter?: string;
+  crs: CrsName;
+  mapping: Record<string, string>;
+  rows: number;
+  records: number;
+  batch: BatchSummary | null;
+  problemCount: number;
+  problemCounts: Record<string, number>;
+  problems: readonly Problem[];
+}
+
+const STATUS_WORDS: Record<string, FacilityStatus> = {
+  existing: 'existing', exists: 'existing', open: 'existing', operating: 'existing', 现状: 'existing', 已建: 'existing', 已建成: 'existing', 运营: 'existing', 在营: 'existing', 现有: 'existing',
+  under_construction: 'under_construction', 'under construction': 'under_construction', construction: 'under_construction', 在建: 'under_construction', 建设中: 'under_construction',
+  planned: 'planned', plan: 'planned', proposed: 'planned', 规划: 'planned', 拟建: 'planned', 新建: 'planned',
+  closed: 'closed', 关闭: 'closed', 停业: 'closed', 撤销: 'closed',
+};
+const REUSE_WORDS: Record<string, ReuseKind> = { stock: 'stock', 盘活存量: 'stock', 存量: 'stock', mixed: 'mixed', 复合利用: 'mixed', 复合: 'mixed', new: 'new', 新建: 'new', 规划完善: 'new' };
+const LEVEL_BY_LENGTH: Record<number, UnitLevel> = { 6: 'district', 9: 'subdistrict', 12: 'committee' };
+const PARENT_LENGTH: Record<UnitLevel, number> = { district: 0, subdistrict: 6, committee: 9 };
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Imports one file of one record kind: read (streaming), map fields, convert coordinates to WGS84, validate
+ * every record, and write the batch in one transaction that commits only if no record had a problem. A bad
+ * batch writes nothing and the report lists every problem (capped per kind, counted exactly). `dryRun`
+ * validates only. Records whose (source, id) is already stored are updated in place.
+ */
+export async function importFile(store: ProjectStore | null, options: ImportOptions): Promise<ImportReport> {
+  const { kind, file, catalogue } = options;
+  const crs = parseCrs(options.crs ?? 'EPSG:4326');
+  const convert = toWgs84(crs);
+  const area = options.area ?? SHANGHAI_AREA;
+  const source = options.source ?? basename(file);
+  const problems = new ProblemLog(options.capPerProblem ?? 20);
+  const opened = openRows(file, { encoding: options.encoding, delimiter: options.delimiter });
+  const mapping = resolveMapping(kind, opened.columns, options.map ?? {});
+  const dryRun = options.dryRun ?? false;
+  if (!dryRun && !store) throw new Error('importFile needs a store unless dryRun');
+
+  // Columns named in the mapping must exist (CSV: the header is known up front).
+  if (opened.format === 'csv') {
+    for (const [field, column] of Object.entries(mapping)) {
+      if (!opened.columns.includes(column)) {
+        throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: --map ${field}=${column}: no column "${column}" in the header (columns: ${opened.columns.join(', ')})`, { file, record: 'row 1', field });
+      }
+    }
+  }
+  const required = FIELDS[kind].filter((f) => f.required && !(kind === 'facilities' && f.field === 'category' && options.category));
+  const missing = required.filter((f) => mapping[f.field] === undefined && !(kind === 'population' && f.field === 'zone_id' && mapping.unit_code));
+  if (missing.length > 0 && opened.format === 'csv') {
+    throw new LifecircleError(
+      'LAYER_FIELD_INVALID',
+      `${file}: no column for required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m.field} (${m.description})`).join('; ')}; columns are: ${opened.columns.join(', ')}. Give --map ${missing[0].field}=<column>`,
+      { file, record: 'row 1', field: missing[0].field },
+    );
+  }
+  const hasPoint = (mapping.lon !== undefined && mapping.lat !== undefined) || mapping.wkt !== undefined || opened.format === 'geojson';
+  if ((kind === 'facilities' || kind === 'sites') && !hasPoint) {
+    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no coordinates: give lon/lat columns (--map lon=<col> --map lat=<col>) or a WKT column (--map wkt=<col>); columns are: ${opened.columns.join(', ')}`, { file, record: 'row 1', field: 'lon' });
+  }
+  const wideBands = Object.keys(mapping).filter((k) => k.startsWith('count:')).map((k) => k.slice(6));
+  if (kind === 'population' && mapping.count === undefined && wideBands.length === 0) {
+    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no population count: map a count column (long format, with age_group) or one column per age band (--map count:60-79=<col>)`, { file, record: 'row 1', field: 'count' });
+  }
+  for (const band of wideBands) {
+    if (!ageBandRange(band)) throw new LifecircleError('ARGUMENT_INVALID', `--map count:${band}: "${band}" is not an age band ("a-b", "a+" or "all")`, { field: 'map' });
+  }
+
+  const knownUnits = store ? await store.unitCodes().catch(() => new Map<string, { level: string; name: string }>()) : new Map();
+  const batchUnits = new Set<string>();
+  const pendingUnitRefs: Array<{ code: string; problem: Omit<Problem, 'en' | 'zh'> }> = [];
+  const seenIds = new Set<string>();
+  const writer = !dryRun && store ? await store.beginBatch({ kind, source, file, fileSha256: await sha256(file), fileBytes: statSync(file).size, crs, mapping, note: options.estimateMethod ? `estimates: ${options.estimateMethod}` : undefined, attribution: options.attribution }) : null;
+
+  let rows = 0;
+  let records = 0;
+  try {
+    for await (const raw of opened.rows) {
+      rows++;
+      const built = buildRecords(raw);
+      for (const r of built) {
+        records++;
+        if (writer && problems.total === 0) await writer.write(r as never);
+      }
+      if (options.onProgress && rows % 10000 === 0) options.onProgress(rows);
+    }
+    for (const ref of pendingUnitRefs) if (!knownUnits.has(ref.code) && !batchUnits.has(ref.code)) problems.add(ref.problem);
+  } catch (e) {
+    await writer?.rollback();
+    throw e;
+  }
+  let batch: BatchSummary | null = null;
+  if (writer) {
+    if (problems.total === 0 && records > 0) batch = await writer.commit();
+    else await writer.rollback();
+  }
+  return {
+    ok: problems.total === 0,
+    dryRun,
+    kind,
+    file,
+    source,
+    format: opened.format,
+    encoding: opened.encoding,
+    delimiter: opened.delimiter,
+    crs,
+    mapping,
+    rows,
+    records,
+    batch,
+    problemCount: problems.total,
+    problemCounts: problems.countsByCode(),
+    problems: problems.list(),
+  };
+
+  // --- one raw row → records (or problems) ------------------------------------------------------------
+  function buildRecords(raw: RawRow): Array<RecordsByKind[RecordKind]> {
+    const record = opened.format === 'csv' ? `row ${raw.row}` : `feature ${raw.row}`;
+    const get = (field: string): unknown => (mapping[field] !== undefined ? raw.props[mapping[field]] : undefined);
+    const text = (field: string): string | null => {
+      const v = get(field);
+      if (v === undefined || v === null) return null;
+      const s = String(v).trim();
+      return s.length > 0 ? s : null;
+    };
+    const idText = text('id') ?? raw.featureId ?? null;
+    const recordId = kind === 'units' ? text('code') : kind === 'population' ? text('zone_id') ?? text('unit_code') : idText;
+    const problem = (code: ProblemCode, field: string | null, value: unknown, expected: string) =>
+      problems.add({ code, file, record, recordId, field: field && mapping[field] ? `${field} (column ${mapping[field]})` : field, value: value === undefined || value === null ? null : String(value), expected });
+    const number = (field: string, opts: { min?: number; max?: number; integer?: boolean; required?: boolean } = {}): number | null => {
+      const v = get(field);
+      if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
+        if (opts.required) problem('missing-value', field, null, 'a number');
+        return null;
+      }
+      const n = typeof v === 'number' ? v : Number(String(v).trim().replace(/,(?=\d{3}\b)/g, ''));
+      if (!Number.isFinite(n)) {
+        problem('not-a-number', field, v, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}`);
+        return null;
+      }
+      if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max) || (opts.integer && !Number.isInteger(n))) {
+        problem('out-of-range', field, v, `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`);
+        return null;
+      }
+      return n;
+    };
+    const unitRef = (field: string): string | null => {
+      const code = text(field);
+      if (code === null) return null;
+      if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
+        problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
+        return null;
+      }
+      if (!knownUnits.has(code)) pendingUnitRefs.push({ code, problem: { code: 'unknown-unit-code', file, record, recordId, field: `${field} (column ${mapping[field]})`, value: code, expected: 'the code of a unit already imported (lifecircle import units …) or in this file' } });
+      return code;
+    };
+    const duplicate = (id: string) => {
+      if (seenIds.has(id)) {
+        problem('duplicate-id', 'id', id, 'an id not used by an earlier row of this file');
+        return true;
+      }
+      seenIds.add(id);
+      return false;
+    };
+    /** The record's geometry in WGS84: a GeoJSON feature's, a WKT column, or lon/lat columns. */
+    const geometryOf = (lonField = 'lon', latField = 'lat'): Geometry | null | 'bad' => {
+      let g: Geometry | null = null;
+      let original: Geometry | null = null;
+      if (mapping[lonField] !== undefined && mapping[latField] !== undefined && (get(lonField) !== undefined || raw.geometry === null)) {
+        const x = number(lonField, { required: true });
+        const y = number(latField, { required: true });
+        if (x === null || y === null) return 'bad';
+        original = { type: 'Point', coordinates: [x, y] };
+      } else if (mapping.wkt !== undefined && text('wkt') !== null) {
+        try {
+          original = parseWkt(text('wkt')!);
+        } catch (e) {
+          problem('invalid-geometry', 'wkt', text('wkt')!.slice(0, 60), `WKT (${(e as Error).message})`);
+          return 'bad';
+        }
+      } else if (raw.geometry) original = raw.geometry;
+      if (!original) return null;
+      for (const p of positions(original)) {
+        if (!p.every(Number.isFinite)) {
+          problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates');
+          return 'bad';
+        }
+      }
+      g = mapCoordinates(original, convert);
+      const [minLon, minLat, maxLon, maxLat] = area.bbox;
+      const inside = (lon: number, lat: number) => lon >= minLon && lon <= maxLon && lat >= minLat && lat <= maxLat;
+      for (const [lon, lat] of positions(g)) {
+        if (inside(lon, lat)) continue;
+        const [sx, sy] = crs === 'EPSG:4326' || crs === 'EPSG:4490' ? [lat, lon] : [NaN, NaN];
+        if (inside(sx, sy)) problem('coordinates-swapped', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon},${lat}`, `lon,lat inside ${area.name} — the values look like lat,lon: swap the columns (--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'})`);
+        else problem('outside-area', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon.toFixed(6)},${lat.toFixed(6)}`, `a point inside ${area.name} [${area.bbox.join(', ')}] (after converting from ${crs})`);
+        return 'bad';
+      }
+      return g;
+    };
+    const pointOf = (g: Geometry): [number, number] | null => {
+      if (g.type === 'Point') return g.coordinates as [number, number];
+      if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+        const why = polygonProblem(g);
+        if (why) {
+          problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
+          return null;
+        }
+        return interiorPoint(g);
+      }
+      problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)');
+      return null;
+    };
+    const originalXY = (): [number, number] => {
+      const x = Number(get('lon'));
+      const y = Number(get('lat'));
+      if (Number.isFinite(x) && Number.isFinite(y)) return [x, y];
+      const g = raw.geometry;
+      if (g && g.type === 'Point') return g.coordinates as [number, number];
+      return [NaN, NaN];
+    };
+
+    const before = problems.total;
+    switch (kind) {
+      case 'facilities': {
+        const sourceId = idText ?? String(raw.row);
+        duplicate(sourceId);
+        let category = options.category ?? text('category');
+        if (category !== null && options.categoryMap && options.categoryMap[category] !== undefined) category = options.categoryMap[category];
+        if (category === null) problem('missing-value', 'category', null, 'a facility category');
+        else if (!catalogue.byId.has(category)) problem('unknown-category', 'category', category, `a category id of ${basename(catalogue.file)} (e.g. ${[...catalogue.byId.keys()].slice(0, 4).join(', ')}, …) or a value mapped with --category-map`);
+        const statusText = text('status');
+        let status: FacilityStatus = options.defaultStatus ?? 'existing';
+        if (statusText !== null) {
+          const s = STATUS_WORDS[statusText.toLowerCase()];
+          if (s) status = s;
+          else problem('unknown-status', 'status', statusText, `one of ${FACILITY_STATUSES.join(', ')} (or 现状, 在建, 规划, 关闭)`);
+        }
+        const capacity = number('capacity', { min: 0 });
+        const buildingAreaM2 = number('building_area_m2', { min: 0 });
+        const landAreaM2 = number('land_area_m2', { min: 0 });
+        const openingYear = number('opening_year', { min: 1800, max: 2100, integer: true });
+        const unitCode = unitRef('unit_code');
+        const g = geometryOf();
+        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates');
+        const p = g && g !== 'bad' ? pointOf(g) : null;
+        if (problems.total > before || !p || category === null) return [];
+        const [ox, oy] = originalXY();
+        const r: FacilityRecord = {
+          source, sourceId, sourceRow: raw.row, category, name: text('name'), lon: p[0], lat: p[1], capacity,
+          capacityUnit: text('capacity_unit') ?? catalogue.byId.get(category)?.capacityUnit ?? null, buildingAreaM2, landAreaM2, status, openingYear,
+          operator: text('operator'), unitCode, originalCrs: crs, originalX: Number.isFinite(ox) ? ox : p[0], originalY: Number.isFinite(oy) ? oy : p[1],
+        };
+        return [r];
+      }
+      case 'sites': {
+        const sourceId = idText ?? String(raw.row);
+        duplicate(sourceId);
+        const reuseText = text('reuse');
+        const reuseKinds: ReuseKind[] = [];
+        for (const word of (reuseText ?? '').split(/[;,，、\s]+/).filter(Boolean)) {
+          const k = REUSE_WORDS[word.toLowerCase()];
+          if (k) {
+            if (!reuseKinds.includes(k)) reuseKinds.push(k);
+          } else problem('unknown-reuse-kind', 'reuse', word, `${REUSE_KINDS.join(' / ')} (or 盘活存量 / 复合利用 / 新建)`);
+        }
+        const floorAreaM2 = number('floor_area_m2', { min: 0 });
+        const landAreaM2 = number('land_area_m2', { min: 0 });
+        const costCny = number('cost_cny', { min: 0 });
+        const unitCode = unitRef('unit_code');
+        const g = geometryOf();
+        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates');
+        const p = g && g !== 'bad' ? pointOf(g) : null;
+        if (problems.total > before || !p) return [];
+        const [ox, oy] = originalXY();
+        const r: CandidateSiteRecord = {
+          source, sourceId, sourceRow: raw.row, name: text('name'), lon: p[0], lat: p[1], floorAreaM2, landAreaM2, owner: text('owner'),
+          reuseKinds, costCny, unitCode, originalCrs: crs,
+          originalX: Number.isFinite(ox) ? ox : p[0], originalY: Number.isFinite(oy) ? oy : p[1],
+        };
+        return [r];
+      }
+      case 'units': {
+        const code = text('code');
+        if (code === null) {
+          problem('missing-value', 'code', null, 'an administrative code');
+          return [];
+        }
+        if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
+          problem('invalid-code', 'code', code, 'a 6-digit district, 9-digit sub-district or 12-digit committee code');
+          return [];
+        }
+        duplicate(code);
+        const name = text('name');
+        if (name === null) problem('missing-value', 'name', null, 'the unit\'s name');
+        const levelText = text('level');
+        const level: UnitLevel = (levelText as UnitLevel | null) ?? LEVEL_BY_LENGTH[code.length];
+        if (!LEVEL_BY_LENGTH[code.length] || (levelText !== null && !['district', 'subdistrict', 'committee'].includes(levelText))) problem('invalid-code', 'level', levelText, 'district / subdistrict / committee');
+        let parentCode = text('parent_code');
+        if (parentCode === null && PARENT_LENGTH[level] > 0) parentCode = code.slice(0, PARENT_LENGTH[level]);
+        if (parentCode !== null && !knownUnits.has(parentCode)) {
+          pendingUnitRefs.push({ code: parentCode, problem: { code: 'unknown-parent-code', file, record, recordId: code, field: 'parent_code', value: parentCode, expected: 'the code of a unit already imported or in this file (import districts before sub-districts)' } });
+        }
+        const g = geometryOf('centre_lon', 'centre_lat');
+        let boundary = null;
+        let centreLon = null;
+        let centreLat = null;
+        let centreKind: 'given' | 'computed' | null = null;
+        if (g && g !== 'bad') {
+          if (g.type === 'Point') {
+            [centreLon, centreLat] = g.coordinates;
+            centreKind = 'given';
+          } else {
+            boundary = asMultiPolygon(g);
+            if (!boundary) problem('geometry-type', 'geometry', g.type, 'a Polygon or MultiPolygon boundary, or a Point centre');
+            else {
+              const why = polygonProblem(boundary);
+              if (why) problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
+              else {
+                const c = mapping.centre_lon !== undefined && number('centre_lon') !== null ? null : interiorPoint(boundary);
+                if (c) [centreLon, centreLat] = c;
+                centreKind = c ? 'computed' : 'given';
+                if (!c) {
+                  const given = convert(number('centre_lon')!, number('centre_lat')!);
+                  [centreLon, centreLat] = given;
+                }
+              }
+            }
+          }
+        }
+        if (problems.total > before || name === null) return [];
+        batchUnits.add(code);
+        const r: AdminUnitRecord = { source, sourceId: code, sourceRow: raw.row, code, level, name, parentCode, boundary, centreLon, centreLat, centreKind };
+        return [r];
+      }
+      case 'population': {
+        const unitCode = unitRef('unit_code');
+        const zoneId = text('zone_id') ?? unitCode;
+        if (zoneId === null) problem('missing-value', 'zone_id', null, 'a zone id (or a unit code)');
+        const year = number('year', { min: 1950, max: 2100, integer: true, required: true });
+        const g = geometryOf();
+        const p = g && g !== 'bad' ? pointOf(g) : null;
+        const estimated = options.estimateMethod !== undefined || /^(1|true|yes|是|估算)$/i.test(text('estimated') ?? '');
+        const zoneKind = (text('zone_kind') as PopulationRecord['zoneKind'] | null) ?? (text('zone_id') === null && unitCode !== null ? 'unit' : 'address');
+        const counts: Array<[string, number | null]> = [];
+        if (mapping.count !== undefined) {
+          const band = text('age_group') ?? 'all';
+          if (!ageBandRange(band)) problem('invalid-age-group', 'age_group', band, 'an age band "a-b", "a+" or "all" (e.g. 0-2, 60-79, 80+)');
+          counts.push([band, number('count', { min: 0, required: true })]);
+        }
+        for (const band of wideBands) counts.push([band, number(`count:${band}`, { min: 0, required: true })]);
+        if (problems.total > before || zoneId === null || year === null) return [];
+        return counts.map(([band, count]) => {
+          const sourceId = `${zoneId}|${year}|${band}`;
+          duplicate(sourceId);
+          const r: PopulationRecord = {
+            source, sourceId, sourceRow: raw.row, zoneId, zoneKind, unitCode, lon: p ? p[0] : null, lat: p ? p[1] : null, year, ageGroup: band,
+            count: count ?? 0, estimated, method: options.estimateMethod ?? text('method'),
+          };
+          return r;
+        });
+      }
+    }
+  }
+}

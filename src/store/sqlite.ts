@@ -1,0 +1,352 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { LifecircleError } from '../errors.ts';
+import type { AdminUnitRecord, CandidateSiteRecord, FacilityRecord, PopulationRecord, RecordKind } from '../model/records.ts';
+import type { BatchMeta, BatchSummary, BatchWriter, ProjectStore, RecordsByKind, StoreStatus } from './store.ts';
+
+/**
+ * Schema migrations, applied in order; PRAGMA user_version holds the version reached. Never edit a shipped
+ * migration: add the next one.
+ */
+const MIGRATIONS: Array<{ version: number; description: string; sql: string }> = [
+  {
+    version: 1,
+    description: 'project, batches, admin units, facilities, candidate sites, population, R-tree indexes',
+    sql: `
+CREATE TABLE project (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE batches (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('units','facilities','sites','population')),
+  source TEXT NOT NULL,
+  file TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL,
+  file_bytes INTEGER NOT NULL,
+  crs TEXT NOT NULL,
+  mapping TEXT NOT NULL,
+  note TEXT,
+  attribution TEXT,
+  imported_at TEXT NOT NULL,
+  inserted INTEGER NOT NULL DEFAULT 0,
+  updated INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE admin_units (
+  code TEXT PRIMARY KEY,
+  level TEXT NOT NULL CHECK (level IN ('district','subdistrict','committee')),
+  name TEXT NOT NULL,
+  parent_code TEXT REFERENCES admin_units(code) DEFERRABLE INITIALLY DEFERRED,
+  boundary TEXT,
+  centre_lon REAL, centre_lat REAL,
+  centre_kind TEXT CHECK (centre_kind IN ('given','computed')),
+  source TEXT NOT NULL, source_id TEXT NOT NULL, source_row INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  UNIQUE (source, source_id)
+);
+CREATE TABLE facilities (
+  id INTEGER PRIMARY KEY,
+  category TEXT NOT NULL,
+  name TEXT,
+  lon REAL NOT NULL, lat REAL NOT NULL,
+  capacity REAL, capacity_unit TEXT,
+  building_area_m2 REAL, land_area_m2 REAL,
+  status TEXT NOT NULL CHECK (status IN ('existing','under_construction','planned','closed')),
+  opening_year INTEGER, operator TEXT,
+  unit_code TEXT REFERENCES admin_units(code) DEFERRABLE INITIALLY DEFERRED,
+  original_crs TEXT NOT NULL, original_x REAL NOT NULL, original_y REAL NOT NULL,
+  source TEXT NOT NULL, source_id TEXT NOT NULL, source_row INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  UNIQUE (source, source_id)
+);
+CREATE INDEX facilities_category ON facilities (category);
+CREATE TABLE sites (
+  id INTEGER PRIMARY KEY,
+  name TEXT,
+  lon REAL NOT NULL, lat REAL NOT NULL,
+  floor_area_m2 REAL, land_area_m2 REAL,
+  owner TEXT,
+  reuse_kinds TEXT NOT NULL,
+  cost_cny REAL,
+  unit_code TEXT REFERENCES admin_units(code) DEFERRABLE INITIALLY DEFERRED,
+  original_crs TEXT NOT NULL, original_x REAL NOT NULL, original_y REAL NOT NULL,
+  source TEXT NOT NULL, source_id TEXT NOT NULL, source_row INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  UNIQUE (source, source_id)
+);
+CREATE TABLE population (
+  id INTEGER PRIMARY KEY,
+  zone_id TEXT NOT NULL,
+  zone_kind TEXT NOT NULL CHECK (zone_kind IN ('unit','building','grid','address')),
+  unit_code TEXT REFERENCES admin_units(code) DEFERRABLE INITIALLY DEFERRED,
+  lon REAL, lat REAL,
+  year INTEGER NOT NULL,
+  age_group TEXT NOT NULL,
+  count REAL NOT NULL CHECK (count >= 0),
+  estimated INTEGER NOT NULL CHECK (estimated IN (0,1)),
+  method TEXT,
+  source TEXT NOT NULL, source_id TEXT NOT NULL, source_row INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  UNIQUE (source, source_id)
+);
+CREATE INDEX population_unit ON population (unit_code);
+-- Spatial lookups: one R-tree per point layer, kept in step by triggers.
+CREATE VIRTUAL TABLE facilities_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+CREATE TRIGGER facilities_rtree_ins AFTER INSERT ON facilities BEGIN
+  INSERT INTO facilities_rtree VALUES (new.id, new.lon, new.lon, new.lat, new.lat); END;
+CREATE TRIGGER facilities_rtree_upd AFTER UPDATE OF lon, lat ON facilities BEGIN
+  UPDATE facilities_rtree SET min_lon = new.lon, max_lon = new.lon, min_lat = new.lat, max_lat = new.lat WHERE id = new.id; END;
+CREATE TRIGGER facilities_rtree_del AFTER DELETE ON facilities BEGIN DELETE FROM facilities_rtree WHERE id = old.id; END;
+CREATE VIRTUAL TABLE sites_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+CREATE TRIGGER sites_rtree_ins AFTER INSERT ON sites BEGIN
+  INSERT INTO sites_rtree VALUES (new.id, new.lon, new.lon, new.lat, new.lat); END;
+CREATE TRIGGER sites_rtree_upd AFTER UPDATE OF lon, lat ON sites BEGIN
+  UPDATE sites_rtree SET min_lon = new.lon, max_lon = new.lon, min_lat = new.lat, max_lat = new.lat WHERE id = new.id; END;
+CREATE TRIGGER sites_rtree_del AFTER DELETE ON sites BEGIN DELETE FROM sites_rtree WHERE id = old.id; END;
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+const TABLE: Record<RecordKind, string> = { units: 'admin_units', facilities: 'facilities', sites: 'sites', population: 'population' };
+
+/** Upsert statements: a record whose (source, source_id) exists replaces the stored one in place. */
+const UPSERT: Record<RecordKind, string> = {
+  units: `INSERT INTO admin_units (code, level, name, parent_code, boundary, centre_lon, centre_lat, centre_kind, source, source_id, source_row, batch_id)
+    VALUES (@code, @level, @name, @parentCode, @boundary, @centreLon, @centreLat, @centreKind, @source, @sourceId, @sourceRow, @batchId)
+    ON CONFLICT (code) DO UPDATE SET level = excluded.level, name = excluded.name, parent_code = excluded.parent_code,
+      boundary = COALESCE(excluded.boundary, admin_units.boundary), centre_lon = COALESCE(excluded.centre_lon, admin_units.centre_lon),
+      centre_lat = COALESCE(excluded.centre_lat, admin_units.centre_lat), centre_kind = COALESCE(excluded.centre_kind, admin_units.centre_kind),
+      source = excluded.source, source_id = excluded.source_id, source_row = excluded.source_row, batch_id = excluded.batch_id`,
+  facilities: `INSERT INTO facilities (category, name, lon, lat, capacity, capacity_unit, building_area_m2, land_area_m2, status, opening_year, operator, unit_code,
+      original_crs, original_x, original_y, source, source_id, source_row, batch_id)
+    VALUES (@category, @name, @lon, @lat, @capacity, @capacityUnit, @buildingAreaM2, @landAreaM2, @status, @openingYear, @operator, @unitCode,
+      @originalCrs, @originalX, @originalY, @source, @sourceId, @sourceRow, @batchId)
+    ON CONFLICT (source, source_id) DO UPDATE SET category = excluded.category, name = excluded.name, lon = excluded.lon, lat = excluded.lat,
+      capacity = excluded.capacity, capacity_unit = excluded.capacity_unit, building_area_m2 = excluded.building_area_m2, land_area_m2 = excluded.land_area_m2,
+      status = excluded.status, opening_year = excluded.opening_year, operator = excluded.operator, unit_code = excluded.unit_code,
+      original_crs = excluded.original_crs, original_x = excluded.original_x, original_y = excluded.original_y, source_row = excluded.source_row, batch_id = excluded.batch_id`,
+  sites: `INSERT INTO sites (name, lon, lat, floor_area_m2, land_area_m2, owner, reuse_kinds, cost_cny, unit_code, original_crs, original_x, original_y, source, source_id, source_row, batch_id)
+    VALUES (@name, @lon, @lat, @floorAreaM2, @landAreaM2, @owner, @reuseKinds, @costCny, @unitCode, @originalCrs, @originalX, @originalY, @source, @sourceId, @sourceRow, @batchId)
+    ON CONFLICT (source, source_id) DO UPDATE SET name = excluded.name, lon = excluded.lon, lat = excluded.lat, floor_area_m2 = excluded.floor_area_m2,
+      land_area_m2 = excluded.land_area_m2, owner = excluded.owner, reuse_kinds = excluded.reuse_kinds, cost_cny = excluded.cost_cny, unit_code = excluded.unit_code,
+      original_crs = excluded.original_crs, original_x = excluded.original_x, original_y = excluded.original_y, source_row = excluded.source_row, batch_id = excluded.batch_id`,
+  population: `INSERT INTO population (zone_id, zone_kind, unit_code, lon, lat, year, age_group, count, estimated, method, source, source_id, source_row, batch_id)
+    VALUES (@zoneId, @zoneKind, @unitCode, @lon, @lat, @year, @ageGroup, @count, @estimated, @method, @source, @sourceId, @sourceRow, @batchId)
+    ON CONFLICT (source, source_id) DO UPDATE SET zone_id = excluded.zone_id, zone_kind = excluded.zone_kind, unit_code = excluded.unit_code, lon = excluded.lon,
+      lat = excluded.lat, year = excluded.year, age_group = excluded.age_group, count = excluded.count, estimated = excluded.estimated, method = excluded.method,
+      source_row = excluded.source_row, batch_id = excluded.batch_id`,
+};
+
+/** Record → statement parameters (SQLite has no booleans, arrays or geometry types). */
+function toRow(kind: RecordKind, r: Record<string, unknown>, batchId: number): Record<string, unknown> {
+  switch (kind) {
+    case 'units': {
+      const u = r as unknown as AdminUnitRecord;
+      return { ...u, boundary: u.boundary ? JSON.stringify(u.boundary) : null, batchId };
+    }
+    case 'sites': {
+      const s = r as unknown as CandidateSiteRecord;
+      return { ...s, reuseKinds: s.reuseKinds.join(','), batchId };
+    }
+    case 'population': {
+      const p = r as unknown as PopulationRecord;
+      return { ...p, estimated: p.estimated ? 1 : 0, batchId };
+    }
+    default:
+      return { ...(r as unknown as FacilityRecord), batchId };
+  }
+}
+
+/** Row → record, the inverse of toRow. */
+function fromRow(kind: RecordKind, row: Record<string, unknown>): Record<string, unknown> {
+  const common = { source: row.source, sourceId: row.source_id, sourceRow: row.source_row, batchId: row.batch_id };
+  switch (kind) {
+    case 'units':
+      return {
+        code: row.code, level: row.level, name: row.name, parentCode: row.parent_code,
+        boundary: row.boundary ? JSON.parse(row.boundary as string) : null,
+        centreLon: row.centre_lon, centreLat: row.centre_lat, centreKind: row.centre_kind, ...common,
+      };
+    case 'facilities':
+      return {
+        category: row.category, name: row.name, lon: row.lon, lat: row.lat, capacity: row.capacity, capacityUnit: row.capacity_unit,
+        buildingAreaM2: row.building_area_m2, landAreaM2: row.land_area_m2, status: row.status, openingYear: row.opening_year, operator: row.operator,
+        unitCode: row.unit_code, originalCrs: row.original_crs, originalX: row.original_x, originalY: row.original_y, ...common,
+      };
+    case 'sites':
+      return {
+        name: row.name, lon: row.lon, lat: row.lat, floorAreaM2: row.floor_area_m2, landAreaM2: row.land_area_m2, owner: row.owner,
+        reuseKinds: String(row.reuse_kinds).split(',').filter(Boolean), costCny: row.cost_cny, unitCode: row.unit_code,
+        originalCrs: row.original_crs, originalX: row.original_x, originalY: row.original_y, ...common,
+      };
+    default:
+      return {
+        zoneId: row.zone_id, zoneKind: row.zone_kind, unitCode: row.unit_code, lon: row.lon, lat: row.lat, year: row.year,
+        ageGroup: row.age_group, count: row.count, estimated: row.estimated === 1, method: row.method, ...common,
+      };
+  }
+}
+
+/**
+ * The embedded default: one SQLite file per project (better-sqlite3), WAL journal, foreign keys on,
+ * synchronous=NORMAL (a committed batch survives a process crash; WAL keeps the file consistent on power
+ * loss, losing at most the last commits).
+ */
+export class SqliteStore implements ProjectStore {
+  readonly engine = 'sqlite' as const;
+  readonly location: string;
+  private readonly db: Database.Database;
+  private writing = false;
+
+  constructor(path: string, options: { create?: boolean } = {}) {
+    this.location = path;
+    if (!options.create && !existsSync(path)) {
+      throw new LifecircleError('FILE_NOT_FOUND', `${path}: no project here; create one with: lifecircle init ${path}`, { file: path });
+    }
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async init(project: Record<string, string> = {}): Promise<void> {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new LifecircleError('GRAPH_VERSION_UNSUPPORTED', `${this.location}: project schema version ${current} is newer than this lifecircle's ${SCHEMA_VERSION}; upgrade lifecircle`, { file: this.location });
+    }
+    const migrate = this.db.transaction(() => {
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      }
+      const put = this.db.prepare('INSERT INTO project (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      if (current === 0) put.run('created_at', new Date().toISOString());
+      for (const [k, v] of Object.entries(project)) put.run(k, v);
+    });
+    migrate();
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private requireSchema(): void {
+    if ((this.db.pragma('user_version', { simple: true }) as number) === 0) {
+      throw new LifecircleError('FILE_NOT_FOUND', `${this.location}: not a lifecircle project (no schema); create one with: lifecircle init ${this.location}`, { file: this.location });
+    }
+  }
+
+  async beginBatch<K extends RecordKind>(meta: BatchMeta & { kind: K }): Promise<BatchWriter<K>> {
+    this.requireSchema();
+    if (this.writing) throw new Error('a batch is already being written to this store');
+    this.writing = true;
+    const db = this.db;
+    // BEGIN IMMEDIATE takes the write lock now, so a second writer waits instead of failing at commit.
+    db.exec('BEGIN IMMEDIATE');
+    const batchId = Number(
+      db
+        .prepare(`INSERT INTO batches (kind, source, file, file_sha256, file_bytes, crs, mapping, note, attribution, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(meta.kind, meta.source, meta.file, meta.fileSha256, meta.fileBytes, meta.crs, JSON.stringify(meta.mapping), meta.note ?? null, meta.attribution ?? null, new Date().toISOString()).lastInsertRowid,
+    );
+    const upsert = db.prepare(UPSERT[meta.kind]);
+    const exists =
+      meta.kind === 'units' ? db.prepare('SELECT 1 FROM admin_units WHERE code = ?') : db.prepare(`SELECT 1 FROM ${TABLE[meta.kind]} WHERE source = ? AND source_id = ?`);
+    let inserted = 0;
+    let updated = 0;
+    let open = true;
+    const finish = () => {
+      open = false;
+      this.writing = false;
+    };
+    return {
+      write: async (record) => {
+        const r = record as unknown as Record<string, unknown>;
+        const found = meta.kind === 'units' ? exists.get(r.code) : exists.get(r.source, r.sourceId);
+        upsert.run(toRow(meta.kind, r, batchId));
+        if (found) updated++;
+        else inserted++;
+      },
+      commit: async () => {
+        if (!open) throw new Error('batch already finished');
+        db.prepare('UPDATE batches SET inserted = ?, updated = ? WHERE id = ?').run(inserted, updated, batchId);
+        try {
+          db.exec('COMMIT');
+        } catch (e) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          finish();
+          throw new LifecircleError('LAYER_INVALID', `${meta.file}: the batch could not be committed (${(e as Error).message}); nothing was written`, { file: meta.file });
+        }
+        finish();
+        const b = db.prepare('SELECT imported_at FROM batches WHERE id = ?').get(batchId) as { imported_at: string };
+        return { ...meta, id: batchId, importedAt: b.imported_at, inserted, updated };
+      },
+      rollback: async () => {
+        if (open && db.inTransaction) db.exec('ROLLBACK');
+        finish();
+      },
+    };
+  }
+
+  async unitCodes(): Promise<Map<string, { level: string; name: string }>> {
+    this.requireSchema();
+    const rows = this.db.prepare('SELECT code, level, name FROM admin_units').all() as Array<{ code: string; level: string; name: string }>;
+    return new Map(rows.map((r) => [r.code, { level: r.level, name: r.name }]));
+  }
+
+  async *records<K extends RecordKind>(kind: K): AsyncIterable<RecordsByKind[K] & { batchId: number }> {
+    this.requireSchema();
+    const order = kind === 'units' ? 'code' : 'id';
+    for (const row of this.db.prepare(`SELECT * FROM ${TABLE[kind]} ORDER BY ${order}`).iterate()) {
+      yield fromRow(kind, row as Record<string, unknown>) as unknown as RecordsByKind[K] & { batchId: number };
+    }
+  }
+
+  async count(kind: RecordKind): Promise<number> {
+    this.requireSchema();
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${TABLE[kind]}`).get() as { n: number }).n;
+  }
+
+  async status(): Promise<StoreStatus> {
+    this.requireSchema();
+    const project = Object.fromEntries((this.db.prepare('SELECT key, value FROM project ORDER BY key').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+    const counts = {} as Record<RecordKind, number>;
+    const sources: StoreStatus['sources'] = [];
+    for (const kind of Object.keys(TABLE) as RecordKind[]) {
+      counts[kind] = await this.count(kind);
+      const rows = this.db
+        .prepare(
+          `SELECT t.source AS source, count(*) AS records, count(DISTINCT t.batch_id) AS batches, max(b.imported_at) AS last
+           FROM ${TABLE[kind]} t JOIN batches b ON b.id = t.batch_id GROUP BY t.source ORDER BY t.source`,
+        )
+        .all() as Array<{ source: string; records: number; batches: number; last: string }>;
+      for (const r of rows) sources.push({ kind, source: r.source, records: r.records, batches: r.batches, lastImport: r.last });
+    }
+    const batches = (this.db.prepare('SELECT * FROM batches ORDER BY id').all() as Array<Record<string, unknown>>).map((b) => ({
+      id: b.id as number,
+      kind: b.kind as RecordKind,
+      source: b.source as string,
+      file: b.file as string,
+      fileSha256: b.file_sha256 as string,
+      fileBytes: b.file_bytes as number,
+      crs: b.crs as string,
+      mapping: JSON.parse(b.mapping as string),
+      note: (b.note as string | null) ?? undefined,
+      attribution: (b.attribution as string | null) ?? undefined,
+      importedAt: b.imported_at as string,
+      inserted: b.inserted as number,
+      updated: b.updated as number,
+    }));
+    return { engine: 'sqlite', location: this.location, schemaVersion: await this.schemaVersion(), project, counts, sources, batches };
+  }
+
+  /** Facility ids whose point lies in a lon/lat box (through the R-tree). */
+  facilityIdsInBox(minLon: number, minLat: number, maxLon: number, maxLat: number): number[] {
+    return (this.db.prepare('SELECT id FROM facilities_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?').all(minLon, maxLon, minLat, maxLat) as Array<{ id: number }>).map((r) => r.id);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.db.close();
+  }
+}

@@ -1,0 +1,70 @@
+import type { AdminUnitRecord, CandidateSiteRecord, FacilityRecord, PopulationRecord, RecordKind } from '../model/records.ts';
+
+/** What one import batch was: recorded with every record it wrote, so numbers trace back to files. */
+export interface BatchMeta {
+  kind: RecordKind;
+  source: string;
+  file: string;
+  fileSha256: string;
+  fileBytes: number;
+  crs: string;
+  /** The field mapping used, as given or detected (JSON-serialisable). */
+  mapping: Record<string, string>;
+  note?: string;
+  /** The data's attribution, shown wherever the product shows or exports it (e.g. "© OpenStreetMap contributors, ODbL 1.0"). */
+  attribution?: string;
+}
+
+export interface BatchSummary extends BatchMeta {
+  id: number;
+  importedAt: string;
+  inserted: number;
+  updated: number;
+}
+
+export interface RecordsByKind {
+  units: AdminUnitRecord;
+  facilities: FacilityRecord;
+  sites: CandidateSiteRecord;
+  population: PopulationRecord;
+}
+
+/**
+ * Writes one batch inside one transaction: nothing is visible (or kept, after a crash) until commit().
+ * A record whose (source, sourceId) is already stored replaces it (re-imports update, never duplicate).
+ */
+export interface BatchWriter<K extends RecordKind> {
+  write(record: RecordsByKind[K]): Promise<void>;
+  commit(): Promise<BatchSummary>;
+  rollback(): Promise<void>;
+}
+
+export interface StoreStatus {
+  engine: 'sqlite' | 'postgis';
+  location: string;
+  schemaVersion: number;
+  project: Record<string, string>;
+  counts: Record<RecordKind, number>;
+  /** Records per kind and source, with their batches. */
+  sources: Array<{ kind: RecordKind; source: string; records: number; batches: number; lastImport: string }>;
+  batches: BatchSummary[];
+}
+
+/**
+ * The project's repository: one interface, two engines (SQLite embedded by default; PostgreSQL/PostGIS as a
+ * server, chosen by a postgres:// URL). Async so that both engines fit.
+ */
+export interface ProjectStore {
+  readonly engine: 'sqlite' | 'postgis';
+  readonly location: string;
+  /** Creates the schema or migrates it to the current version; records project settings. */
+  init(project?: Record<string, string>): Promise<void>;
+  schemaVersion(): Promise<number>;
+  beginBatch<K extends RecordKind>(meta: BatchMeta & { kind: K }): Promise<BatchWriter<K>>;
+  unitCodes(): Promise<Map<string, { level: string; name: string }>>;
+  /** Every stored record of a kind, in a stable order (by id or code). */
+  records<K extends RecordKind>(kind: K): AsyncIterable<RecordsByKind[K] & { batchId: number }>;
+  count(kind: RecordKind): Promise<number>;
+  status(): Promise<StoreStatus>;
+  close(): Promise<void>;
+}
