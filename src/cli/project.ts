@@ -47,12 +47,16 @@ export function formatImportReport(r: ImportReport, lang: 'en' | 'zh'): string {
   lines.push(head);
   lines.push((lang === 'zh' ? '字段映射 ' : 'mapping ') + Object.entries(r.mapping).map(([f, c]) => `${f}=${c}`).join(' '));
   if (r.problemCount > 0) {
-    lines.push(lang === 'zh' ? `发现 ${r.problemCount} 个问题，未写入任何数据：` : `${r.problemCount} problems; nothing was written:`);
+    if (r.skipped > 0 && r.batch) lines.push(lang === 'zh' ? `跳过 ${r.skipped} 条有问题的记录（--skip-invalid）：` : `${r.skipped} records skipped (--skip-invalid):`);
+    else lines.push(lang === 'zh' ? `发现 ${r.problemCount} 个问题，未写入任何数据：` : `${r.problemCount} problems; nothing was written:`);
     for (const p of r.problems) lines.push(`  ${p.code}: ${lang === 'zh' ? p.zh : p.en}`);
     for (const [code, n] of Object.entries(r.problemCounts)) {
       const shown = r.problems.filter((p) => p.code === code).length;
       if (n > shown) lines.push(lang === 'zh' ? `  ${code}：另有 ${n - shown} 条` : `  ${code}: ... and ${n - shown} more`);
     }
+  }
+  if (r.problemCount > 0 && !(r.skipped > 0 && r.batch)) {
+    // nothing more: the batch was refused
   } else if (r.dryRun) {
     lines.push(lang === 'zh' ? '检查通过（--dry-run，未写入）' : 'valid (--dry-run: nothing written)');
   } else if (r.batch) {
@@ -97,6 +101,7 @@ export function addProjectCommands(program: Command): void {
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
     .option('--catalogue <file>', 'facility category catalogue (default: catalogue/facility-categories.json)')
     .option('--dry-run', 'validate only; write nothing')
+    .option('--skip-invalid', 'write the valid records and skip (and report) invalid ones instead of refusing the batch')
     .addOption(new Option('--lang <lang>', 'language of the problem report').choices(['en', 'zh']).default('en'))
     .option('--json', 'print the report as JSON')
     .addHelpText('after', () => '\nFields (with the column names recognised without --map):\n' + RECORD_KINDS.map((k) => `  ${k}: ${FIELDS[k].map((f) => f.field + (f.required ? '*' : '')).join(', ')}`).join('\n'))
@@ -118,11 +123,12 @@ export function addProjectCommands(program: Command): void {
           encoding: o.encoding,
           delimiter: o.delimiter,
           dryRun: o.dryRun,
+          skipInvalid: o.skipInvalid,
           area: store ? await projectArea(store).catch(() => SHANGHAI_AREA) : SHANGHAI_AREA,
           catalogue,
         });
         process.stdout.write((o.json ? JSON.stringify(report, null, 2) : formatImportReport(report, o.lang)) + '\n');
-        if (!report.ok) process.exitCode = 3;
+        if (!report.ok && !(report.skipped > 0 && report.batch)) process.exitCode = 3;
       } finally {
         await store?.close();
       }

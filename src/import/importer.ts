@@ -51,6 +51,11 @@ export interface ImportOptions {
   /** Population: mark every count as an estimate made by this method. */
   estimateMethod?: string;
   attribution?: string;
+  /**
+   * Write the valid records and skip (and report) the invalid ones, instead of refusing the whole batch.
+   * The batch is still one transaction; the report lists every skipped record and why.
+   */
+  skipInvalid?: boolean;
   area?: ProjectArea;
   catalogue: FacilityCatalogue;
   capPerProblem?: number;
@@ -59,6 +64,8 @@ export interface ImportOptions {
 
 export interface ImportReport {
   ok: boolean;
+  /** Records skipped for problems (only with skipInvalid). */
+  skipped: number;
   dryRun: boolean;
   kind: RecordKind;
   file: string;
@@ -106,34 +113,37 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   const source = options.source ?? basename(file);
   const problems = new ProblemLog(options.capPerProblem ?? 20);
   const opened = openRows(file, { encoding: options.encoding, delimiter: options.delimiter });
-  const mapping = resolveMapping(kind, opened.columns, options.map ?? {});
+  // GeoJSON has no header: take the columns from the first feature's properties.
+  const iterator = opened.rows[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const columns = opened.format === 'geojson' && !first.done ? Object.keys(first.value.props) : opened.columns;
+  const mapping = resolveMapping(kind, columns, options.map ?? {});
   const dryRun = options.dryRun ?? false;
   if (!dryRun && !store) throw new Error('importFile needs a store unless dryRun');
 
   // Columns named in the mapping must exist (CSV: the header is known up front).
-  if (opened.format === 'csv') {
-    for (const [field, column] of Object.entries(mapping)) {
-      if (!opened.columns.includes(column)) {
-        throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: --map ${field}=${column}: no column "${column}" in the header (columns: ${opened.columns.join(', ')})`, { file, record: 'row 1', field });
-      }
+  const firstRecord = opened.format === 'csv' ? 'row 1' : 'feature 1';
+  for (const [field, column] of Object.entries(mapping)) {
+    if (!columns.includes(column)) {
+      throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: --map ${field}=${column}: no ${opened.format === 'csv' ? 'column' : 'property'} "${column}" in ${opened.format === 'csv' ? 'the header' : 'the first feature'} (${columns.join(', ')})`, { file, record: firstRecord, field });
     }
   }
   const required = FIELDS[kind].filter((f) => f.required && !(kind === 'facilities' && f.field === 'category' && options.category));
   const missing = required.filter((f) => mapping[f.field] === undefined && !(kind === 'population' && f.field === 'zone_id' && mapping.unit_code));
-  if (missing.length > 0 && opened.format === 'csv') {
+  if (missing.length > 0 && !first.done) {
     throw new LifecircleError(
       'LAYER_FIELD_INVALID',
-      `${file}: no column for required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m.field} (${m.description})`).join('; ')}; columns are: ${opened.columns.join(', ')}. Give --map ${missing[0].field}=<column>`,
-      { file, record: 'row 1', field: missing[0].field },
+      `${file}: no column for required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m.field} (${m.description})`).join('; ')}; columns are: ${columns.join(', ')}. Give --map ${missing[0].field}=<column>`,
+      { file, record: firstRecord, field: missing[0].field },
     );
   }
   const hasPoint = (mapping.lon !== undefined && mapping.lat !== undefined) || mapping.wkt !== undefined || opened.format === 'geojson';
   if ((kind === 'facilities' || kind === 'sites') && !hasPoint) {
-    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no coordinates: give lon/lat columns (--map lon=<col> --map lat=<col>) or a WKT column (--map wkt=<col>); columns are: ${opened.columns.join(', ')}`, { file, record: 'row 1', field: 'lon' });
+    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no coordinates: give lon/lat columns (--map lon=<col> --map lat=<col>) or a WKT column (--map wkt=<col>); columns are: ${columns.join(', ')}`, { file, record: firstRecord, field: 'lon' });
   }
   const wideBands = Object.keys(mapping).filter((k) => k.startsWith('count:')).map((k) => k.slice(6));
   if (kind === 'population' && mapping.count === undefined && wideBands.length === 0) {
-    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no population count: map a count column (long format, with age_group) or one column per age band (--map count:60-79=<col>)`, { file, record: 'row 1', field: 'count' });
+    throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no population count: map a count column (long format, with age_group) or one column per age band (--map count:60-79=<col>)`, { file, record: firstRecord, field: 'count' });
   }
   for (const band of wideBands) {
     if (!ageBandRange(band)) throw new LifecircleError('ARGUMENT_INVALID', `--map count:${band}: "${band}" is not an age band ("a-b", "a+" or "all")`, { field: 'map' });
@@ -148,12 +158,13 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   let rows = 0;
   let records = 0;
   try {
-    for await (const raw of opened.rows) {
+    for (let next = first; !next.done; next = await iterator.next()) {
+      const raw = next.value;
       rows++;
       const built = buildRecords(raw);
       for (const r of built) {
         records++;
-        if (writer && problems.total === 0) await writer.write(r as never);
+        if (writer && (problems.total === 0 || options.skipInvalid)) await writer.write(r as never);
       }
       if (options.onProgress && rows % 10000 === 0) options.onProgress(rows);
     }
@@ -163,12 +174,15 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     throw e;
   }
   let batch: BatchSummary | null = null;
+  // With skipInvalid, a row-level problem only skips its row; a dangling parent code (units) still fails all.
+  const fatal = options.skipInvalid ? (problems.countsByCode()['unknown-parent-code'] ?? 0) : problems.total;
   if (writer) {
-    if (problems.total === 0 && records > 0) batch = await writer.commit();
+    if (fatal === 0 && records > 0) batch = await writer.commit();
     else await writer.rollback();
   }
   return {
     ok: problems.total === 0,
+    skipped: options.skipInvalid ? problems.total : 0,
     dryRun,
     kind,
     file,
@@ -224,7 +238,11 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
         return null;
       }
-      if (!knownUnits.has(code)) pendingUnitRefs.push({ code, problem: { code: 'unknown-unit-code', file, record, recordId, field: `${field} (column ${mapping[field]})`, value: code, expected: 'the code of a unit already imported (lifecircle import units …) or in this file' } });
+      // facilities, sites and population refer to units imported before them: check now
+      if (!knownUnits.has(code)) {
+        problem('unknown-unit-code', field, code, 'the code of a unit already imported (lifecircle import units …)');
+        return null;
+      }
       return code;
     };
     const duplicate = (id: string) => {
