@@ -180,8 +180,11 @@ export class PostgisStore implements ProjectStore {
   }
 
   private async version(client: pg.PoolClient | pg.Pool = this.pool): Promise<number> {
-    const r = await client.query(`SELECT value FROM ${this.schema}.project WHERE key = 'schema_version'`).catch(() => null);
-    return r && r.rows.length > 0 ? Number(r.rows[0].value) : 0;
+    // probe with to_regclass: a failing query would abort an enclosing transaction
+    const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS e', [`${this.schema}.project`]);
+    if (!exists.rows[0].e) return 0;
+    const r = await client.query(`SELECT value FROM ${this.schema}.project WHERE key = 'schema_version'`);
+    return r.rows.length > 0 ? Number(r.rows[0].value) : 0;
   }
 
   async init(project: Record<string, string> = {}): Promise<void> {
