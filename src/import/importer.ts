@@ -157,160 +157,129 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
 
   let rows = 0;
   let records = 0;
-  try {
-    for (let next = first; !next.done; next = await iterator.next()) {
-      const raw = next.value;
-      rows++;
-      const built = buildRecords(raw);
-      for (const r of built) {
-        records++;
-        if (writer && (problems.total === 0 || options.skipInvalid)) await writer.write(r as never);
-      }
-      if (options.onProgress && rows % 10000 === 0) options.onProgress(rows);
-    }
-    for (const ref of pendingUnitRefs) if (!knownUnits.has(ref.code) && !batchUnits.has(ref.code)) problems.add(ref.problem);
-  } catch (e) {
-    await writer?.rollback();
-    throw e;
-  }
-  let batch: BatchSummary | null = null;
-  // With skipInvalid, a row-level problem only skips its row; a dangling parent code (units) still fails all.
-  const fatal = options.skipInvalid ? (problems.countsByCode()['unknown-parent-code'] ?? 0) : problems.total;
-  if (writer) {
-    if (fatal === 0 && records > 0) batch = await writer.commit();
-    else await writer.rollback();
-  }
-  return {
-    ok: problems.total === 0,
-    skipped: options.skipInvalid ? problems.total : 0,
-    dryRun,
-    kind,
-    file,
-    source,
-    format: opened.format,
-    encoding: opened.encoding,
-    delimiter: opened.delimiter,
-    crs,
-    mapping,
-    rows,
-    records,
-    batch,
-    problemCount: problems.total,
-    problemCounts: problems.countsByCode(),
-    problems: problems.list(),
-  };
-
+  const duplicateProblem = (sourceId: string, sourceRow: number) =>
+    problems.add({ code: 'duplicate-id', file, record: `${opened.format === 'csv' ? 'row' : 'feature'} ${sourceRow}`, recordId: sourceId, field: 'id', value: sourceId, expected: 'an id not used by an earlier row of this file' });
   // --- one raw row → records (or problems) ------------------------------------------------------------
-  function buildRecords(raw: RawRow): Array<RecordsByKind[RecordKind]> {
-    const record = opened.format === 'csv' ? `row ${raw.row}` : `feature ${raw.row}`;
-    const get = (field: string): unknown => (mapping[field] !== undefined ? raw.props[mapping[field]] : undefined);
-    const text = (field: string): string | null => {
-      const v = get(field);
-      if (v === undefined || v === null) return null;
-      const s = String(v).trim();
-      return s.length > 0 ? s : null;
-    };
-    const idText = text('id') ?? raw.featureId ?? null;
-    const recordId = kind === 'units' ? text('code') : kind === 'population' ? text('zone_id') ?? text('unit_code') : idText;
-    const problem = (code: ProblemCode, field: string | null, value: unknown, expected: string) =>
-      problems.add({ code, file, record, recordId, field: field && mapping[field] ? `${field} (column ${mapping[field]})` : field, value: value === undefined || value === null ? null : String(value), expected });
-    const number = (field: string, opts: { min?: number; max?: number; integer?: boolean; required?: boolean } = {}): number | null => {
-      const v = get(field);
-      if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-        if (opts.required) problem('missing-value', field, null, 'a number');
-        return null;
-      }
-      const n = typeof v === 'number' ? v : Number(String(v).trim().replace(/,(?=\d{3}\b)/g, ''));
-      if (!Number.isFinite(n)) {
-        problem('not-a-number', field, v, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}`);
-        return null;
-      }
-      if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max) || (opts.integer && !Number.isInteger(n))) {
-        problem('out-of-range', field, v, `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`);
-        return null;
-      }
-      return n;
-    };
-    const unitRef = (field: string): string | null => {
-      const code = text(field);
-      if (code === null) return null;
-      if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
-        problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
-        return null;
-      }
-      // facilities, sites and population refer to units imported before them: check now
-      if (!knownUnits.has(code)) {
-        problem('unknown-unit-code', field, code, 'the code of a unit already imported (lifecircle import units …)');
-        return null;
-      }
-      return code;
-    };
-    const duplicate = (id: string) => {
-      if (seenIds.has(id)) {
-        problem('duplicate-id', 'id', id, 'an id not used by an earlier row of this file');
-        return true;
-      }
-      seenIds.add(id);
-      return false;
-    };
-    /** The record's geometry in WGS84: a GeoJSON feature's, a WKT column, or lon/lat columns. */
-    const geometryOf = (lonField = 'lon', latField = 'lat'): Geometry | null | 'bad' => {
-      let g: Geometry | null = null;
-      let original: Geometry | null = null;
-      if (mapping[lonField] !== undefined && mapping[latField] !== undefined && (get(lonField) !== undefined || raw.geometry === null)) {
-        const x = number(lonField, { required: true });
-        const y = number(latField, { required: true });
-        if (x === null || y === null) return 'bad';
-        original = { type: 'Point', coordinates: [x, y] };
-      } else if (mapping.wkt !== undefined && text('wkt') !== null) {
-        try {
-          original = parseWkt(text('wkt')!);
-        } catch (e) {
-          problem('invalid-geometry', 'wkt', text('wkt')!.slice(0, 60), `WKT (${(e as Error).message})`);
-          return 'bad';
-        }
-      } else if (raw.geometry) original = raw.geometry;
-      if (!original) return null;
-      for (const p of positions(original)) {
-        if (!p.every(Number.isFinite)) {
-          problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates');
-          return 'bad';
-        }
-      }
-      g = mapCoordinates(original, convert);
-      const [minLon, minLat, maxLon, maxLat] = area.bbox;
-      const inside = (lon: number, lat: number) => lon >= minLon && lon <= maxLon && lat >= minLat && lat <= maxLat;
-      for (const [lon, lat] of positions(g)) {
-        if (inside(lon, lat)) continue;
-        const [sx, sy] = crs === 'EPSG:4326' || crs === 'EPSG:4490' ? [lat, lon] : [NaN, NaN];
-        if (inside(sx, sy)) problem('coordinates-swapped', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon},${lat}`, `lon,lat inside ${area.name} — the values look like lat,lon: swap the columns (--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'})`);
-        else problem('outside-area', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon.toFixed(6)},${lat.toFixed(6)}`, `a point inside ${area.name} [${area.bbox.join(', ')}] (after converting from ${crs})`);
+  // The helpers below are created once and read the current row from these variables: creating a dozen
+  // closures per row cost more than parsing the CSV.
+  let raw: RawRow = { row: 0, props: {}, geometry: null };
+  let record = '';
+  let recordId: string | null = null;
+  let idText: string | null = null;
+  const recordPrefix = opened.format === 'csv' ? 'row ' : 'feature ';
+  const get = (field: string): unknown => (mapping[field] !== undefined ? raw.props[mapping[field]] : undefined);
+  const text = (field: string): string | null => {
+    const v = get(field);
+    if (v === undefined || v === null) return null;
+    const s = typeof v === 'string' ? v.trim() : String(v).trim();
+    return s.length > 0 ? s : null;
+  };
+  const problem = (code: ProblemCode, field: string | null, value: unknown, expected: string) =>
+    problems.add({ code, file, record, recordId, field: field && mapping[field] ? `${field} (column ${mapping[field]})` : field, value: value === undefined || value === null ? null : String(value), expected });
+  const number = (field: string, opts: { min?: number; max?: number; integer?: boolean; required?: boolean } = {}): number | null => {
+    const v = get(field);
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
+      if (opts.required) problem('missing-value', field, null, 'a number');
+      return null;
+    }
+    const n = typeof v === 'number' ? v : Number(String(v).trim().replace(/,(?=\d{3}\b)/g, ''));
+    if (!Number.isFinite(n)) {
+      problem('not-a-number', field, v, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}`);
+      return null;
+    }
+    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max) || (opts.integer && !Number.isInteger(n))) {
+      problem('out-of-range', field, v, `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`);
+      return null;
+    }
+    return n;
+  };
+  const unitRef = (field: string): string | null => {
+    const code = text(field);
+    if (code === null) return null;
+    if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
+      problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
+      return null;
+    }
+    // facilities, sites and population refer to units imported before them: check now
+    if (!knownUnits.has(code)) {
+      problem('unknown-unit-code', field, code, 'the code of a unit already imported (lifecircle import units …)');
+      return null;
+    }
+    return code;
+  };
+  const duplicate = (id: string) => {
+    if (writer) return false; // the store reports duplicates as it writes
+    if (seenIds.has(id)) {
+      problem('duplicate-id', 'id', id, 'an id not used by an earlier row of this file');
+      return true;
+    }
+    seenIds.add(id);
+    return false;
+  };
+  /** The record's geometry in WGS84: a GeoJSON feature's, a WKT column, or lon/lat columns. */
+  const geometryOf = (lonField = 'lon', latField = 'lat'): Geometry | null | 'bad' => {
+    let g: Geometry | null = null;
+    let original: Geometry | null = null;
+    if (mapping[lonField] !== undefined && mapping[latField] !== undefined && (get(lonField) !== undefined || raw.geometry === null)) {
+      const x = number(lonField, { required: true });
+      const y = number(latField, { required: true });
+      if (x === null || y === null) return 'bad';
+      original = { type: 'Point', coordinates: [x, y] };
+    } else if (mapping.wkt !== undefined && text('wkt') !== null) {
+      try {
+        original = parseWkt(text('wkt')!);
+      } catch (e) {
+        problem('invalid-geometry', 'wkt', text('wkt')!.slice(0, 60), `WKT (${(e as Error).message})`);
         return 'bad';
       }
-      return g;
-    };
-    const pointOf = (g: Geometry): [number, number] | null => {
-      if (g.type === 'Point') return g.coordinates as [number, number];
-      if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
-        const why = polygonProblem(g);
-        if (why) {
-          problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
-          return null;
-        }
-        return interiorPoint(g);
+    } else if (raw.geometry) original = raw.geometry;
+    if (!original) return null;
+    for (const p of positions(original)) {
+      if (!p.every(Number.isFinite)) {
+        problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates');
+        return 'bad';
       }
-      problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)');
-      return null;
-    };
-    const originalXY = (): [number, number] => {
-      const x = Number(get('lon'));
-      const y = Number(get('lat'));
-      if (Number.isFinite(x) && Number.isFinite(y)) return [x, y];
-      const g = raw.geometry;
-      if (g && g.type === 'Point') return g.coordinates as [number, number];
-      return [NaN, NaN];
-    };
+    }
+    g = mapCoordinates(original, convert);
+    const [minLon, minLat, maxLon, maxLat] = area.bbox;
+    const inside = (lon: number, lat: number) => lon >= minLon && lon <= maxLon && lat >= minLat && lat <= maxLat;
+    for (const [lon, lat] of positions(g)) {
+      if (inside(lon, lat)) continue;
+      const [sx, sy] = crs === 'EPSG:4326' || crs === 'EPSG:4490' ? [lat, lon] : [NaN, NaN];
+      if (inside(sx, sy)) problem('coordinates-swapped', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon},${lat}`, `lon,lat inside ${area.name} — the values look like lat,lon: swap the columns (--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'})`);
+      else problem('outside-area', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon.toFixed(6)},${lat.toFixed(6)}`, `a point inside ${area.name} [${area.bbox.join(', ')}] (after converting from ${crs})`);
+      return 'bad';
+    }
+    return g;
+  };
+  const pointOf = (g: Geometry): [number, number] | null => {
+    if (g.type === 'Point') return g.coordinates as [number, number];
+    if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+      const why = polygonProblem(g);
+      if (why) {
+        problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
+        return null;
+      }
+      return interiorPoint(g);
+    }
+    problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)');
+    return null;
+  };
+  const originalXY = (): [number, number] => {
+    const x = Number(get('lon'));
+    const y = Number(get('lat'));
+    if (Number.isFinite(x) && Number.isFinite(y)) return [x, y];
+    const g = raw.geometry;
+    if (g && g.type === 'Point') return g.coordinates as [number, number];
+    return [NaN, NaN];
+  };
 
+
+  function buildRecords(row: RawRow): Array<RecordsByKind[RecordKind]> {
+    raw = row;
+    record = recordPrefix + row.row;
+    idText = text('id') ?? row.featureId ?? null;
+    recordId = kind === 'units' ? text('code') : kind === 'population' ? text('zone_id') ?? text('unit_code') : idText;
     const before = problems.total;
     switch (kind) {
       case 'facilities': {
@@ -453,4 +422,51 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       }
     }
   }
+
+  try {
+    for (let next = first; !next.done; next = await iterator.next()) {
+      const raw = next.value;
+      rows++;
+      const built = buildRecords(raw);
+      for (const r of built) {
+        records++;
+        if (writer && (problems.total === 0 || options.skipInvalid)) {
+          if ((await writer.write(r as never)) === 'duplicate') duplicateProblem(r.sourceId, r.sourceRow);
+        }
+      }
+      if (options.onProgress && rows % 10000 === 0) options.onProgress(rows);
+    }
+    for (const ref of pendingUnitRefs) if (!knownUnits.has(ref.code) && !batchUnits.has(ref.code)) problems.add(ref.problem);
+    if (writer) for (const d of await writer.flush()) duplicateProblem(d.sourceId, d.sourceRow);
+  } catch (e) {
+    await writer?.rollback();
+    throw e;
+  }
+  let batch: BatchSummary | null = null;
+  // With skipInvalid, a row-level problem only skips its row; a dangling parent code (units) still fails all.
+  const fatal = options.skipInvalid ? (problems.countsByCode()['unknown-parent-code'] ?? 0) : problems.total;
+  if (writer) {
+    if (fatal === 0 && records > 0) batch = await writer.commit();
+    else await writer.rollback();
+  }
+  return {
+    ok: problems.total === 0,
+    skipped: options.skipInvalid ? problems.total : 0,
+    dryRun,
+    kind,
+    file,
+    source,
+    format: opened.format,
+    encoding: opened.encoding,
+    delimiter: opened.delimiter,
+    crs,
+    mapping,
+    rows,
+    records,
+    batch,
+    problemCount: problems.total,
+    problemCounts: problems.countsByCode(),
+    problems: problems.list(),
+  };
+
 }

@@ -112,23 +112,38 @@ const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 /** A geometry problem found while encoding; the writer adds file, layer and feature to the message. */
 class GeometryProblem extends Error {}
 
-/** Encodes GeoJSON geometries into GeoPackageBinary (little-endian header and ISO WKB) in one reused buffer. */
+/**
+ * Encodes GeoJSON geometries into GeoPackageBinary (little-endian header and ISO WKB). Geometries are appended
+ * to one reused arena so that a batch of rows can reference them (bytes() views) until reset().
+ */
 class GpkgGeometryEncoder {
   buf: Buffer = Buffer.allocUnsafe(1 << 16);
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  /** Arena write cursor. */
   private off = 0;
+  /** The last encoded geometry is buf[start, end). */
+  start = 0;
+  end = 0;
   minX = Infinity;
   minY = Infinity;
   maxX = -Infinity;
   maxY = -Infinity;
-  /** Byte length of the last encoded geometry in `buf`. */
-  length = 0;
   /** Whether the last encoded geometry was empty (no position at all). */
   empty = false;
 
   constructor(private readonly srsId: number) {}
 
-  /** Encodes `g` into buf[0, length); sets the envelope fields. Throws GeometryProblem on invalid input. */
+  /** Forgets earlier geometries (their bytes() views must no longer be needed). */
+  reset(): void {
+    this.off = 0;
+  }
+
+  /** The last encoded geometry (a view into the arena). */
+  bytes(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Appends `g` to the arena; sets start/end, the envelope and `empty`. Throws GeometryProblem on invalid input. */
   encode(g: Geometry): void {
     this.minX = Infinity;
     this.minY = Infinity;
@@ -136,36 +151,43 @@ class GpkgGeometryEncoder {
     this.maxY = -Infinity;
     // Points carry no envelope (it would repeat the point), everything else [minx, maxx, miny, maxy].
     const withEnvelope = g.type !== 'Point';
-    const headerBytes = withEnvelope ? 40 : 8;
-    this.off = headerBytes;
-    this.ensure(0);
-    this.geometry(g, 0);
-    const end = this.off;
+    const start = this.off;
+    this.ensure(withEnvelope ? 40 : 8);
+    this.off += withEnvelope ? 40 : 8;
+    try {
+      this.geometry(g, 0);
+    } catch (e) {
+      this.off = start;
+      throw e;
+    }
+    let end = this.off;
     this.empty = this.minX === Infinity;
     const v = this.view;
     const b = this.buf;
-    b[0] = 0x47; // 'G'
-    b[1] = 0x50; // 'P'
-    b[2] = 0; // version 1
+    b[start] = 0x47; // 'G'
+    b[start + 1] = 0x50; // 'P'
+    b[start + 2] = 0; // version 1
     let envelope = withEnvelope ? 1 : 0;
     if (this.empty && withEnvelope) {
       // Empty geometries carry no envelope (Requirement 152): shift the WKB over the reserved 32 bytes.
-      b.copyWithin(8, 40, end);
+      b.copyWithin(start + 8, start + 40, end);
       envelope = 0;
-      this.length = end - 32;
-    } else {
-      this.length = end;
+      end -= 32;
     }
-    b[3] = 0x01 | (envelope << 1) | (this.empty ? 0x10 : 0); // little-endian, envelope indicator, empty flag
-    v.setInt32(4, this.srsId, true);
+    b[start + 3] = 0x01 | (envelope << 1) | (this.empty ? 0x10 : 0); // little-endian, envelope indicator, empty flag
+    v.setInt32(start + 4, this.srsId, true);
     if (envelope === 1) {
-      v.setFloat64(8, this.minX, true);
-      v.setFloat64(16, this.maxX, true);
-      v.setFloat64(24, this.minY, true);
-      v.setFloat64(32, this.maxY, true);
+      v.setFloat64(start + 8, this.minX, true);
+      v.setFloat64(start + 16, this.maxX, true);
+      v.setFloat64(start + 24, this.minY, true);
+      v.setFloat64(start + 32, this.maxY, true);
     }
+    this.start = start;
+    this.end = end;
+    this.off = end;
   }
 
+  /** Makes room for n more bytes; earlier bytes() views stay valid (they keep the old buffer). */
   private ensure(n: number): void {
     if (this.off + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -293,8 +315,13 @@ class GpkgGeometryEncoder {
 export function encodeGeoPackageGeometry(geometry: Geometry | null, srsId = SRS_ID): Buffer | null {
   if (geometry == null) return null;
   const enc = new GpkgGeometryEncoder(srsId);
-  enc.encode(geometry);
-  return Buffer.from(enc.buf.subarray(0, enc.length));
+  try {
+    enc.encode(geometry);
+  } catch (e) {
+    if (e instanceof GeometryProblem) throw new GeoPackageError('LAYER_INVALID', `invalid geometry: ${e.message}`, { field: 'geometry' });
+    throw e;
+  }
+  return Buffer.from(enc.bytes());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -434,6 +461,15 @@ class WkbReader {
  * order. Returns the GeoJSON geometry (Z/M dropped; an empty point as coordinates []) and the blob's srs_id.
  */
 export function decodeGeoPackageGeometry(blob: Uint8Array): { geometry: Geometry; srsId: number; empty: boolean } {
+  try {
+    return decodeBlob(blob);
+  } catch (e) {
+    if (e instanceof GeometryProblem) throw new GeoPackageError('LAYER_INVALID', `invalid GeoPackage geometry: ${e.message}`, { field: 'geometry' });
+    throw e;
+  }
+}
+
+function decodeBlob(blob: Uint8Array): { geometry: Geometry; srsId: number; empty: boolean } {
   if (blob.length < 8) throw new GeometryProblem(`blob of ${blob.length} bytes is shorter than a GeoPackageBinary header`);
   if (blob[0] !== 0x47 || blob[1] !== 0x50) {
     throw new GeometryProblem(`blob does not start with the GeoPackageBinary magic "GP" (starts 0x${Buffer.from(blob.subarray(0, 4)).toString('hex')})`);
@@ -585,6 +621,15 @@ export function writeGeoPackage(path: string, layers: GpkgLayer[]): Record<strin
   }
 }
 
+/** Rows per multi-row INSERT (far fewer calls into SQLite; kept under SQLite's historical 999-parameter limit). */
+const MAX_BATCH_ROWS = 64;
+const MAX_BATCH_PARAMS = 999;
+
+function insertSql(table: string, columns: string[], rows: number): string {
+  const tuple = `(${columns.map(() => '?').join(',')})`;
+  return `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${new Array(rows).fill(tuple).join(',')}`;
+}
+
 function writeAll(db: Database.Database, path: string, layers: GpkgLayer[]): Record<string, number> {
   // A fresh export file: no rollback journal needed (on failure the temporary file is deleted), no fsyncs.
   db.pragma('journal_mode = OFF');
@@ -593,6 +638,7 @@ function writeAll(db: Database.Database, path: string, layers: GpkgLayer[]): Rec
   db.pragma('cache_size = -65536');
   db.pragma(`application_id = ${APPLICATION_ID_GPKG}`);
   db.pragma(`user_version = ${USER_VERSION}`);
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
   const counts: Record<string, number> = {};
   db.exec('BEGIN');
   db.exec(DDL_CORE);
@@ -616,30 +662,35 @@ function writeAll(db: Database.Database, path: string, layers: GpkgLayer[]): Rec
     geomCols.run(t, GEOM_COLUMN, layer.geometryType, SRS_ID);
     extension.run(t, GEOM_COLUMN, RTREE_EXTENSION_DEFINITION);
 
-    const insert = db.prepare(
-      `INSERT INTO ${q(t)} (${[FID_COLUMN, GEOM_COLUMN, ...layer.columns.map((c) => c.name)].map(q).join(', ')}) VALUES (${['?', '?', ...layer.columns.map(() => '?')].join(', ')})`,
-    );
-    const index = db.prepare(`INSERT INTO ${q(rtree)} VALUES (?, ?, ?, ?, ?)`);
     const names = layer.columns.map((c) => c.name);
+    const allColumns = [FID_COLUMN, GEOM_COLUMN, ...names];
+    const width = allColumns.length;
+    const batchRows = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_BATCH_PARAMS / width)));
+    const insertBatch = db.prepare(insertSql(t, allColumns, batchRows));
+    const insertOne = db.prepare(insertSql(t, allColumns, 1));
     const coerce = layer.columns.map((c) => coercer(path, t, c.name, c.type));
     const nCols = names.length;
-    const values: unknown[] = new Array(nCols + 2);
+    const values: unknown[] = new Array(batchRows * width);
+    const boxes = new BoxList();
     const expected = GEOJSON_TYPE_OF_LAYER[layer.geometryType];
+    const where = (n: number) => ({ file: path, record: `layer ${t} feature ${n}` });
     let minX = Infinity;
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
     let n = 0;
-    const where = (n: number) => ({ file: path, record: `layer ${t} feature ${n}` });
+    let inBatch = 0;
+    encoder.reset();
     for (const f of layer.features) {
       n++;
       if (f === null || typeof f !== 'object') {
         throw new GeoPackageError('LAYER_INVALID', `${path} layer ${t} feature ${n}: ${JSON.stringify(f)} is not a GeoJSON Feature`, where(n));
       }
       const g = f.geometry;
-      values[0] = n;
+      const base = inBatch * width;
+      values[base] = n;
       if (g == null) {
-        values[1] = null;
+        values[base + 1] = null;
       } else {
         if (expected !== null && g.type !== expected) {
           throw new GeoPackageError('LAYER_INVALID', `${path} layer ${t} feature ${n}: geometry type ${String(g.type)} does not match layer type ${layer.geometryType}`, {
@@ -653,29 +704,286 @@ function writeAll(db: Database.Database, path: string, layers: GpkgLayer[]): Rec
           if (!(e instanceof GeometryProblem)) throw e;
           throw new GeoPackageError('LAYER_INVALID', `${path} layer ${t} feature ${n}: ${e.message}`, { ...where(n), field: 'geometry' });
         }
-        values[1] = encoder.buf.subarray(0, encoder.length);
+        values[base + 1] = encoder.bytes();
+        if (!encoder.empty) {
+          boxes.push(n, encoder.minX, encoder.maxX, encoder.minY, encoder.maxY);
+          if (encoder.minX < minX) minX = encoder.minX;
+          if (encoder.minY < minY) minY = encoder.minY;
+          if (encoder.maxX > maxX) maxX = encoder.maxX;
+          if (encoder.maxY > maxY) maxY = encoder.maxY;
+        }
       }
       const props = f.properties;
       if (props == null) {
-        for (let k = 0; k < nCols; k++) values[k + 2] = null;
+        for (let k = 0; k < nCols; k++) values[base + k + 2] = null;
       } else {
-        for (let k = 0; k < nCols; k++) values[k + 2] = coerce[k](props[names[k]], n);
+        for (let k = 0; k < nCols; k++) values[base + k + 2] = coerce[k](props[names[k]], n);
       }
-      insert.run(values);
-      if (g != null && !encoder.empty) {
-        index.run(n, encoder.minX, encoder.maxX, encoder.minY, encoder.maxY);
-        if (encoder.minX < minX) minX = encoder.minX;
-        if (encoder.minY < minY) minY = encoder.minY;
-        if (encoder.maxX > maxX) maxX = encoder.maxX;
-        if (encoder.maxY > maxY) maxY = encoder.maxY;
+      if (++inBatch === batchRows) {
+        insertBatch.run(values);
+        inBatch = 0;
+        encoder.reset();
       }
     }
+    for (let r = 0; r < inBatch; r++) insertOne.run(values.slice(r * width, (r + 1) * width));
+    encoder.reset();
     if (minX !== Infinity) extent.run(minX, minY, maxX, maxY, t);
+    bulkLoadRtree(db, rtree, boxes, pageSize);
     createRtreeTriggers(db, t, GEOM_COLUMN, FID_COLUMN);
     counts[t] = n;
   }
   db.exec('COMMIT');
   return counts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RTree bulk load
+//
+// Inserting a million rows one by one through SQLite's rtree module costs ~6 us each (R*-tree choose-leaf,
+// splits, three shadow tables). Instead the tree is packed here (entries in Hilbert order of their centres,
+// nodes filled evenly bottom-up) and its nodes are written straight into the shadow tables of the virtual table
+// created a moment before, in SQLite's documented on-disk format (ext/rtree/rtree.c):
+//   <r>_node(nodeno, data): node 1 is the root; data is a blob of the node size (page size - 64, at most
+//     4 + 51 cells * 24 bytes): int16 depth (root only: levels below the root), int16 cell count, then cells of
+//     int64 id + float32 minx, maxx, miny, maxy, all big-endian; leaf cells hold feature ids, inner cells node
+//     numbers, with the box of all the child's cells;
+//   <r>_rowid(rowid, nodeno): the leaf node of each feature id;  <r>_parent(nodeno, parentnode): the parent of
+//     each non-root node.
+// Boxes are rounded outwards to float32 as the rtree module does. SQLite's rtreecheck() and PRAGMA
+// integrity_check verify the result (see the tests).
+
+const RTREE_MAX_CELLS = 51;
+const RTREE_CELL_BYTES = 24;
+
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+
+/** The largest float32 <= v. */
+function f32Down(v: number): number {
+  const f = Math.fround(v);
+  if (f <= v) return f;
+  f32[0] = f;
+  if (f > 0) f32Bits[0]--;
+  else if (f === 0) f32Bits[0] = 0x80000001; // the negative float32 closest to zero
+  else f32Bits[0]++;
+  return f32[0];
+}
+
+/** The smallest float32 >= v. */
+function f32Up(v: number): number {
+  const f = Math.fround(v);
+  if (f >= v) return f;
+  f32[0] = f;
+  if (f > 0) f32Bits[0]++;
+  else if (f === 0) f32Bits[0] = 0x00000001;
+  else f32Bits[0]--;
+  return f32[0];
+}
+
+/** Growable columns of (id, float32 box) for the rtree. */
+class BoxList {
+  n = 0;
+  ids = new Float64Array(1024);
+  minX = new Float32Array(1024);
+  maxX = new Float32Array(1024);
+  minY = new Float32Array(1024);
+  maxY = new Float32Array(1024);
+
+  push(id: number, minX: number, maxX: number, minY: number, maxY: number): void {
+    if (this.n === this.ids.length) this.grow();
+    const i = this.n++;
+    this.ids[i] = id;
+    this.minX[i] = f32Down(minX);
+    this.maxX[i] = f32Up(maxX);
+    this.minY[i] = f32Down(minY);
+    this.maxY[i] = f32Up(maxY);
+  }
+
+  private grow(): void {
+    const size = this.ids.length * 2;
+    const more = <T extends Float64Array | Float32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.ids = more(this.ids);
+    this.minX = more(this.minX);
+    this.maxX = more(this.maxX);
+    this.minY = more(this.minY);
+    this.maxY = more(this.maxY);
+  }
+}
+
+/** Position of (x, y) (integers in [0, 2^order)) on the Hilbert curve of a 2^order x 2^order grid, order <= 16. */
+function hilbert(order: number, x: number, y: number): number {
+  const last = (1 << order) - 1;
+  let d = 0;
+  for (let s = 1 << (order - 1); s > 0; s >>>= 1) {
+    const rx = (x & s) !== 0 ? 1 : 0;
+    const ry = (y & s) !== 0 ? 1 : 0;
+    d += s * s * ((3 * rx) ^ ry);
+    if (ry === 0) {
+      if (rx === 1) {
+        x = last - x;
+        y = last - y;
+      }
+      const t = x;
+      x = y;
+      y = t;
+    }
+  }
+  return d;
+}
+
+/** Entry indices of `boxes` sorted along the Hilbert curve of their centres. */
+function hilbertOrder(boxes: BoxList): Uint32Array {
+  const n = boxes.n;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const cx = (boxes.minX[i] + boxes.maxX[i]) / 2;
+    const cy = (boxes.minY[i] + boxes.maxY[i]) / 2;
+    if (cx < minX) minX = cx;
+    if (cx > maxX) maxX = cx;
+    if (cy < minY) minY = cy;
+    if (cy > maxY) maxY = cy;
+  }
+  // Key = hilbert position * 2^indexBits + index, exact in a double (52 bits), sorted natively.
+  const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const order = Math.max(1, Math.min(16, Math.floor((52 - indexBits) / 2)));
+  const cells = 2 ** order - 1;
+  const sx = maxX > minX ? cells / (maxX - minX) : 0;
+  const sy = maxY > minY ? cells / (maxY - minY) : 0;
+  const shift = 2 ** indexBits;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = Math.floor(((boxes.minX[i] + boxes.maxX[i]) / 2 - minX) * sx);
+    const y = Math.floor(((boxes.minY[i] + boxes.maxY[i]) / 2 - minY) * sy);
+    keys[i] = hilbert(order, x, y) * shift + i;
+  }
+  keys.sort();
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = keys[i] % shift;
+  return out;
+}
+
+function bulkLoadRtree(db: Database.Database, rtree: string, boxes: BoxList, pageSize: number): void {
+  if (boxes.n === 0) return; // CREATE VIRTUAL TABLE already wrote the empty root
+  // Shadow tables are read-only in SQLite's defensive mode, which better-sqlite3 turns on; unsafe mode lifts it
+  // for this connection (to a temporary file of our own) while the nodes are written.
+  db.unsafeMode(true);
+  try {
+    writeRtreeNodes(db, rtree, boxes, pageSize);
+  } finally {
+    db.unsafeMode(false);
+  }
+}
+
+function writeRtreeNodes(db: Database.Database, rtree: string, boxes: BoxList, pageSize: number): void {
+  const n = boxes.n;
+  const nodeBytes = Math.min(pageSize - 64, 4 + RTREE_CELL_BYTES * RTREE_MAX_CELLS);
+  const maxCells = Math.min(RTREE_MAX_CELLS, Math.floor((nodeBytes - 4) / RTREE_CELL_BYTES));
+  // Node counts per level, leaves first; nodes are numbered from the root down (root = 1), level by level.
+  const levelSizes: number[] = [];
+  for (let m = n; ; ) {
+    const k = Math.ceil(m / maxCells);
+    levelSizes.push(k);
+    if (k === 1) break;
+    m = k;
+  }
+  const depth = levelSizes.length - 1;
+  const firstNode: number[] = new Array(levelSizes.length);
+  for (let l = depth, next = 1; l >= 0; l--) {
+    firstNode[l] = next;
+    next += levelSizes[l];
+  }
+  // Node numbers are cast to INTEGER: JS numbers bind as doubles and nodeno/parentnode have no column type.
+  const writeNode = db.prepare(`INSERT OR REPLACE INTO ${q(rtree + '_node')} (nodeno, data) VALUES (?, ?)`);
+  const writeParent = db.prepare(`INSERT INTO ${q(rtree + '_parent')} (nodeno, parentnode) VALUES (?, CAST(? AS INTEGER))`);
+
+  // Cells of the level being packed: id and box per cell, in order.
+  const order = hilbertOrder(boxes);
+  let cellIds: Float64Array = new Float64Array(n);
+  let cMinX = new Float32Array(n);
+  let cMaxX = new Float32Array(n);
+  let cMinY = new Float32Array(n);
+  let cMaxY = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    cellIds[j] = boxes.ids[i];
+    cMinX[j] = boxes.minX[i];
+    cMaxX[j] = boxes.maxX[i];
+    cMinY[j] = boxes.minY[i];
+    cMaxY[j] = boxes.maxY[i];
+  }
+  const leafOf = new Float64Array(n); // leaf node per entry, in entry (= fid) order
+  for (let level = 0; level <= depth; level++) {
+    const m = cellIds.length;
+    const k = levelSizes[level];
+    const nodeIds = new Float64Array(k);
+    const nMinX = new Float32Array(k);
+    const nMaxX = new Float32Array(k);
+    const nMinY = new Float32Array(k);
+    const nMaxY = new Float32Array(k);
+    for (let node = 0; node < k; node++) {
+      // Even split: every node gets floor or ceil of m / k cells (never fewer than the R*-tree minimum).
+      const from = Math.floor((node * m) / k);
+      const to = Math.floor(((node + 1) * m) / k);
+      const nodeno = firstNode[level] + node;
+      const data = Buffer.alloc(nodeBytes);
+      const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      if (level === depth) v.setUint16(0, depth, false);
+      v.setUint16(2, to - from, false);
+      let bx0 = Infinity;
+      let bx1 = -Infinity;
+      let by0 = Infinity;
+      let by1 = -Infinity;
+      for (let c = from, o = 4; c < to; c++, o += RTREE_CELL_BYTES) {
+        const id = cellIds[c];
+        v.setUint32(o, Math.floor(id / 0x100000000), false);
+        v.setUint32(o + 4, id >>> 0, false);
+        v.setFloat32(o + 8, cMinX[c], false);
+        v.setFloat32(o + 12, cMaxX[c], false);
+        v.setFloat32(o + 16, cMinY[c], false);
+        v.setFloat32(o + 20, cMaxY[c], false);
+        if (cMinX[c] < bx0) bx0 = cMinX[c];
+        if (cMaxX[c] > bx1) bx1 = cMaxX[c];
+        if (cMinY[c] < by0) by0 = cMinY[c];
+        if (cMaxY[c] > by1) by1 = cMaxY[c];
+        if (level === 0) leafOf[order[c]] = nodeno;
+        else writeParent.run(id, nodeno);
+      }
+      writeNode.run(nodeno, data);
+      nodeIds[node] = nodeno;
+      nMinX[node] = bx0;
+      nMaxX[node] = bx1;
+      nMinY[node] = by0;
+      nMaxY[node] = by1;
+    }
+    cellIds = nodeIds;
+    cMinX = nMinX;
+    cMaxX = nMaxX;
+    cMinY = nMinY;
+    cMaxY = nMaxY;
+  }
+
+  // <r>_rowid in id order, many rows per statement.
+  const rowidTable = q(rtree + '_rowid');
+  const batch = 256;
+  const writeRowids = db.prepare(`INSERT INTO ${rowidTable} (rowid, nodeno) VALUES ${new Array(batch).fill('(?,CAST(? AS INTEGER))').join(',')}`);
+  const writeRowid = db.prepare(`INSERT INTO ${rowidTable} (rowid, nodeno) VALUES (?, CAST(? AS INTEGER))`);
+  const params: number[] = new Array(batch * 2);
+  let i = 0;
+  for (; i + batch <= n; i += batch) {
+    for (let r = 0; r < batch; r++) {
+      params[2 * r] = boxes.ids[i + r];
+      params[2 * r + 1] = leafOf[i + r];
+    }
+    writeRowids.run(params);
+  }
+  for (; i < n; i++) writeRowid.run(boxes.ids[i], leafOf[i]);
 }
 
 /** The six triggers of spec Annex F.3 (update3 as "AFTER UPDATE ON", the corrected form GDAL also writes). */
@@ -844,7 +1152,7 @@ function* iterateLayer(path: string, layer: string, pk: string | null, geom: str
       if (blob != null) {
         try {
           if (!(blob instanceof Uint8Array)) throw new GeometryProblem(`geometry value is ${typeof blob}, not a BLOB`);
-          geometry = decodeGeoPackageGeometry(blob).geometry;
+          geometry = decodeBlob(blob).geometry;
         } catch (e) {
           if (!(e instanceof GeometryProblem)) throw e;
           const which = fid === null ? `feature ${rowNo}` : `feature fid ${fid}`;

@@ -138,7 +138,8 @@ function upsertSql(kind: RecordKind): string {
   return `INSERT INTO ${c.table} (${cols.join(', ')}, batch_id)
     SELECT ${select}, $${c.fields.length + 1}::bigint FROM unnest(${unnest}) AS u(${cols.join(', ')})
     ON CONFLICT (${c.conflict}) DO UPDATE SET ${set.join(', ')}
-    RETURNING (xmax = 0) AS inserted`;
+    WHERE ${c.table}.batch_id <> excluded.batch_id
+    RETURNING (xmax = 0) AS inserted, ${kind === 'units' ? 'code' : 'source_id'} AS key`;
 }
 
 function fieldValue(kind: RecordKind, field: string, r: Record<string, unknown>): unknown {
@@ -235,15 +236,25 @@ export class PostgisStore implements ProjectStore {
     const cols = COLUMNS[meta.kind].fields;
     const sql = upsertSql(meta.kind);
     let buffer: Record<string, unknown>[] = [];
+    let bufferKeys = new Set<string>();
+    const duplicates: Array<{ sourceId: string; sourceRow: number }> = [];
     let inserted = 0;
     let updated = 0;
     let open = true;
+    const keyOf = (r: Record<string, unknown>) => (meta.kind === 'units' ? String(r.code) : String(r.sourceId));
     const flush = async () => {
       if (buffer.length === 0) return;
       const arrays = cols.map(([field]) => buffer.map((r) => fieldValue(meta.kind, field, r)));
       const res = await client.query(sql, [...arrays, batchId]);
-      for (const row of res.rows) row.inserted ? inserted++ : updated++;
+      // rows this batch had already written are left alone (WHERE batch_id <>) and so not returned
+      const returned = new Set<string>();
+      for (const row of res.rows) {
+        row.inserted ? inserted++ : updated++;
+        returned.add(String(row.key));
+      }
+      for (const r of buffer) if (!returned.has(keyOf(r))) duplicates.push({ sourceId: keyOf(r), sourceRow: Number(r.sourceRow) });
       buffer = [];
+      bufferKeys = new Set();
     };
     const end = async (sqlEnd: 'COMMIT' | 'ROLLBACK') => {
       open = false;
@@ -255,8 +266,17 @@ export class PostgisStore implements ProjectStore {
     };
     return {
       write: async (record) => {
-        buffer.push(record as unknown as Record<string, unknown>);
+        const r = record as unknown as Record<string, unknown>;
+        // one INSERT … ON CONFLICT may not touch a row twice: catch duplicates inside a buffer here
+        if (bufferKeys.has(keyOf(r))) return 'duplicate';
+        bufferKeys.add(keyOf(r));
+        buffer.push(r);
         if (buffer.length >= FLUSH_ROWS) await flush();
+        return 'written';
+      },
+      flush: async () => {
+        await flush();
+        return duplicates.splice(0);
       },
       commit: async () => {
         if (!open) throw new Error('batch already finished');

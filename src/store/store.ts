@@ -34,7 +34,13 @@ export interface RecordsByKind {
  * A record whose (source, sourceId) is already stored replaces it (re-imports update, never duplicate).
  */
 export interface BatchWriter<K extends RecordKind> {
-  write(record: RecordsByKind[K]): Promise<void>;
+  /** 'duplicate' when this batch already wrote a record with the same (source, sourceId): nothing changes. */
+  write(record: RecordsByKind[K]): Promise<'written' | 'duplicate'>;
+  /**
+   * Writes anything buffered and returns the duplicates found doing so (engines that write in bulk only
+   * learn of them then). Call before commit.
+   */
+  flush(): Promise<Array<{ sourceId: string; sourceRow: number }>>;
   commit(): Promise<BatchSummary>;
   rollback(): Promise<void>;
 }

@@ -225,3 +225,22 @@ test('a copy of a real file: the elderly-care list (GCJ-02) imports with a categ
   assert.equal(r.skipped, 88, 'lon and lat missing on each of the 44 rows');
   await store.close();
 });
+
+test('duplicate ids inside one 64-row write chunk and across chunks are all found', async () => {
+  const store = await project('dups-chunked');
+  let text = 'id,category,lon,lat\n';
+  const ids = Array.from({ length: 200 }, (_, i) => `R${i}`);
+  ids[20] = 'R10'; // same chunk as its first occurrence
+  ids[150] = 'R5'; // a later chunk
+  for (const id of ids) text += `${id},kindergarten,121.47,31.23\n`;
+  const r = await importFile(store, opts('facilities', file('dups-chunked.csv', text)));
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.record, p.recordId]),
+    [
+      ['duplicate-id', 'row 21', 'R10'],
+      ['duplicate-id', 'row 151', 'R5'],
+    ],
+  );
+  assert.equal(await store.count('facilities'), 0, 'refused: nothing written');
+  await store.close();
+});

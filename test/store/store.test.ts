@@ -94,7 +94,7 @@ async function snapshot(s: ProjectStore) {
   for (const kind of ['units', 'facilities', 'sites', 'population'] as const) {
     out[kind] = [];
     for await (const r of s.records(kind)) {
-      const { batchId, ...rest } = r as Record<string, unknown> & { batchId: number };
+      const { batchId, ...rest } = r as unknown as Record<string, unknown> & { batchId: number };
       out[kind].push({ ...rest, batch: typeof batchId });
     }
   }
