@@ -222,7 +222,7 @@ export class SqliteStore implements ProjectStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     // a large page cache keeps a big import's B-tree pages in memory instead of spilling them mid-transaction
-    this.db.pragma('cache_size = -262144');
+    this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
   }
 
