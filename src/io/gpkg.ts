@@ -427,7 +427,7 @@ class WkbReader {
     this.need(4);
     const n = this.view.getUint32(this.off, le);
     this.off += 4;
-    if (n * minBytes > this.bytes.length - this.off) throw new GeometryProblem(`WKB count ${n} at byte ${this.off - 4} exceeds the blob (${this.bytes.length} bytes)`);
+    if (n * minBytes > this.bytes.length - this.off) throw new GeometryProblem(`WKB truncated: count ${n} at byte ${this.off - 4} does not fit in the ${this.bytes.length}-byte blob`);
     return n;
   }
 
