@@ -335,13 +335,14 @@ function csv(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Runs the CLI; returns the process exit code (0 ok, 1 usage, 2 input error). */
+/** Runs the CLI; returns the process exit code (0 ok, 1 usage, 2 input error, 3 import refused for problems in the data). */
 export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // a command may set a non-zero code without throwing (e.g. 3: an import refused for its problems)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof LifecircleError) {
       process.stderr.write(`error [${e.key}] ${e.message}\n`);
