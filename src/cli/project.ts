@@ -85,9 +85,9 @@ export function addProjectCommands(program: Command): void {
 
   program
     .command('import')
-    .description('validate and import a file of administrative units, facilities, candidate sites or population (CSV or GeoJSON)')
+    .description('validate and import a file of administrative units, facilities, candidate sites or population')
     .argument('<kind>', `what the file holds: ${RECORD_KINDS.join(', ')}`, kindArg)
-    .argument('<file>', 'CSV (lon/lat columns or WKT) or GeoJSON')
+    .argument('<file>', 'CSV (lon/lat columns or WKT), GeoJSON, ESRI Shapefile (.shp) or GeoPackage (.gpkg)')
     .addOption(projectOption())
     .option('--source <name>', 'source name; re-importing the same source updates its records by id (default: the file name)')
     .option('--crs <crs>', `coordinates of the file: ${CRS_NAMES.join(', ')} (also wgs84, cgcs2000, gcj02/amap, bd09/baidu, utm51n)`, 'EPSG:4326')
@@ -97,7 +97,8 @@ export function addProjectCommands(program: Command): void {
     .addOption(new Option('--status <status>', 'facilities: status when the file has none').choices([...FACILITY_STATUSES]))
     .option('--estimate-method <text>', 'population: mark every count as an estimate made this way')
     .option('--attribution <text>', 'data attribution shown with anything derived from this file')
-    .option('--encoding <enc>', 'text encoding (default: utf-8, else gbk)')
+    .option('--encoding <enc>', 'text encoding (default: utf-8, else gbk; Shapefile: the .cpg file)')
+    .option('--layer <name>', 'GeoPackage layer (default: the first)')
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
     .option('--catalogue <file>', 'facility category catalogue (default: catalogue/facility-categories.json)')
     .option('--dry-run', 'validate only; write nothing')
@@ -122,6 +123,7 @@ export function addProjectCommands(program: Command): void {
           attribution: o.attribution,
           encoding: o.encoding,
           delimiter: o.delimiter,
+          layer: o.layer,
           dryRun: o.dryRun,
           skipInvalid: o.skipInvalid,
           area: store ? await projectArea(store).catch(() => SHANGHAI_AREA) : SHANGHAI_AREA,

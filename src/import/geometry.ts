@@ -4,6 +4,7 @@ import GeoJSONWriter from 'jsts/org/locationtech/jts/io/GeoJSONWriter.js';
 import WKTReader from 'jsts/org/locationtech/jts/io/WKTReader.js';
 import IsValidOp from 'jsts/org/locationtech/jts/operation/valid/IsValidOp.js';
 import GeometryFactory from 'jsts/org/locationtech/jts/geom/GeometryFactory.js';
+import InteriorPointArea from 'jsts/org/locationtech/jts/algorithm/InteriorPointArea.js';
 
 /**
  * Geometry helpers for imports, on JSTS (the JavaScript port of JTS, the reference for OGC validity):
@@ -31,7 +32,7 @@ export function polygonProblem(geometry: Geometry): string | null {
 
 /** A point inside the (multi)polygon (JTS interior point), as [lon, lat]. */
 export function interiorPoint(geometry: Geometry): [number, number] {
-  const p = geoReader.read(geometry as never).getInteriorPoint().getCoordinate();
+  const p = InteriorPointArea.getInteriorPoint(geoReader.read(geometry as never));
   return [p.x, p.y];
 }
 

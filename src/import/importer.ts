@@ -30,7 +30,8 @@ export interface ProjectArea {
   bbox: [number, number, number, number];
 }
 
-export const SHANGHAI_AREA: ProjectArea = { name: 'Shanghai', bbox: [120.85, 30.66, 122.2, 31.89] };
+// The 16 districts' land extent (sh-districts, WGS84: 120.853–122.243 E, 30.678–31.875 N) plus ~5 km.
+export const SHANGHAI_AREA: ProjectArea = { name: 'Shanghai', bbox: [120.8, 30.63, 122.3, 31.92] };
 
 export interface ImportOptions {
   kind: RecordKind;
@@ -43,6 +44,8 @@ export interface ImportOptions {
   encoding?: string;
   delimiter?: string;
   dryRun?: boolean;
+  /** GeoPackage: which layer (default: the first). */
+  layer?: string;
   /** One category for every row (a file of kindergartens). */
   category?: string;
   /** Source category values → catalogue ids (e.g. 养老机构 → elderly_care_institution). */
@@ -107,16 +110,21 @@ async function sha256(file: string): Promise<string> {
  */
 export async function importFile(store: ProjectStore | null, options: ImportOptions): Promise<ImportReport> {
   const { kind, file, catalogue } = options;
-  const crs = parseCrs(options.crs ?? 'EPSG:4326');
-  const convert = toWgs84(crs);
   const area = options.area ?? SHANGHAI_AREA;
   const source = options.source ?? basename(file);
   const problems = new ProblemLog(options.capPerProblem ?? 20);
-  const opened = openRows(file, { encoding: options.encoding, delimiter: options.delimiter });
+  const opened = openRows(file, { encoding: options.encoding, delimiter: options.delimiter, layer: options.layer });
+  // a GeoPackage says its CRS; an explicit --crs must agree with it
+  const declared = opened.declaredCrs ? parseCrs(opened.declaredCrs) : null;
+  if (declared && options.crs && parseCrs(options.crs) !== declared) {
+    throw new LifecircleError('ARGUMENT_INVALID', `${file}: --crs ${options.crs} but the GeoPackage layer declares ${declared}`, { file, field: 'crs' });
+  }
+  const crs = declared ?? parseCrs(options.crs ?? 'EPSG:4326');
+  const convert = toWgs84(crs);
   // GeoJSON has no header: take the columns from the first feature's properties.
   const iterator = opened.rows[Symbol.asyncIterator]();
   const first = await iterator.next();
-  const columns = opened.format === 'geojson' && !first.done ? Object.keys(first.value.props) : opened.columns;
+  const columns = opened.format !== 'csv' && opened.columns.length === 0 && !first.done ? Object.keys(first.value.props) : opened.columns;
   const mapping = resolveMapping(kind, columns, options.map ?? {});
   const dryRun = options.dryRun ?? false;
   if (!dryRun && !store) throw new Error('importFile needs a store unless dryRun');
@@ -137,7 +145,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       { file, record: firstRecord, field: missing[0].field },
     );
   }
-  const hasPoint = (mapping.lon !== undefined && mapping.lat !== undefined) || mapping.wkt !== undefined || opened.format === 'geojson';
+  const hasPoint = (mapping.lon !== undefined && mapping.lat !== undefined) || mapping.wkt !== undefined || opened.format !== 'csv';
   if ((kind === 'facilities' || kind === 'sites') && !hasPoint) {
     throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: no coordinates: give lon/lat columns (--map lon=<col> --map lat=<col>) or a WKT column (--map wkt=<col>); columns are: ${columns.join(', ')}`, { file, record: firstRecord, field: 'lon' });
   }
@@ -361,32 +369,36 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         if (parentCode !== null && !knownUnits.has(parentCode)) {
           pendingUnitRefs.push({ code: parentCode, problem: { code: 'unknown-parent-code', file, record, recordId: code, field: 'parent_code', value: parentCode, expected: 'the code of a unit already imported or in this file (import districts before sub-districts)' } });
         }
-        const g = geometryOf('centre_lon', 'centre_lat');
+        // the boundary comes from the feature's geometry (or a WKT column); the centre from centre_lon /
+        // centre_lat columns when the source gives one, else a point computed inside the boundary
+        const shape = geometryOf('', '');
+        const columnsCentre = mapping.centre_lon !== undefined && mapping.centre_lat !== undefined && text('centre_lon') !== null ? geometryOf('centre_lon', 'centre_lat') : null;
         let boundary = null;
-        let centreLon = null;
-        let centreLat = null;
+        let centreLon: number | null = null;
+        let centreLat: number | null = null;
         let centreKind: 'given' | 'computed' | null = null;
-        if (g && g !== 'bad') {
-          if (g.type === 'Point') {
-            [centreLon, centreLat] = g.coordinates;
+        if (shape && shape !== 'bad') {
+          if (shape.type === 'Point') {
+            [centreLon, centreLat] = shape.coordinates;
             centreKind = 'given';
           } else {
-            boundary = asMultiPolygon(g);
-            if (!boundary) problem('geometry-type', 'geometry', g.type, 'a Polygon or MultiPolygon boundary, or a Point centre');
+            boundary = asMultiPolygon(shape);
+            if (!boundary) problem('geometry-type', 'geometry', shape.type, 'a Polygon or MultiPolygon boundary, or a Point centre');
             else {
               const why = polygonProblem(boundary);
-              if (why) problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
-              else {
-                const c = mapping.centre_lon !== undefined && number('centre_lon') !== null ? null : interiorPoint(boundary);
-                if (c) [centreLon, centreLat] = c;
-                centreKind = c ? 'computed' : 'given';
-                if (!c) {
-                  const given = convert(number('centre_lon')!, number('centre_lat')!);
-                  [centreLon, centreLat] = given;
-                }
+              if (why) {
+                problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
+                boundary = null;
               }
             }
           }
+        }
+        if (columnsCentre && columnsCentre !== 'bad' && columnsCentre.type === 'Point') {
+          [centreLon, centreLat] = columnsCentre.coordinates;
+          centreKind = 'given';
+        } else if (boundary && centreLon === null) {
+          [centreLon, centreLat] = interiorPoint(boundary);
+          centreKind = 'computed';
         }
         if (problems.total > before || name === null) return [];
         batchUnits.add(code);

@@ -1,4 +1,6 @@
-import { createReadStream, openSync, readSync, closeSync, statSync, existsSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync, statSync, existsSync, readFileSync } from 'node:fs';
+import * as shapefile from 'shapefile';
+import { listGeoPackageLayers, readGeoPackageLayer } from '../io/gpkg.ts';
 import { parse as csvParse } from 'csv-parse';
 import type { Geometry } from 'geojson';
 import { LifecircleError } from '../errors.ts';
@@ -13,8 +15,10 @@ export interface RawRow {
 }
 
 export interface RowSource {
-  format: 'csv' | 'geojson';
+  format: 'csv' | 'geojson' | 'shapefile' | 'geopackage';
   encoding: string;
+  /** The CRS the file declares (GeoPackage srs_id as "EPSG:n"), when it declares one. */
+  declaredCrs?: string;
   delimiter?: string;
   columns: string[];
   rows: AsyncIterable<RawRow>;
@@ -90,10 +94,18 @@ const NAME = { csv: 'CSV', geojson: 'GeoJSON' } as const;
  * Encoding: explicit, else UTF-8 when it decodes strictly, else GBK; a BOM is dropped. CSV delimiter:
  * explicit, else sniffed from the first lines.
  */
-export function openRows(path: string, options: { encoding?: string; delimiter?: string; format?: 'csv' | 'geojson' } = {}): RowSource {
+export function openRows(path: string, options: { encoding?: string; delimiter?: string; format?: 'csv' | 'geojson'; layer?: string } = {}): RowSource {
   if (!existsSync(path)) throw new LifecircleError('FILE_NOT_FOUND', `${path}: file not found`, { file: path });
   if (statSync(path).size === 0) throw new LifecircleError('FILE_EMPTY', `${path}: file is empty (0 bytes)`, { file: path });
   const buf = head(path);
+  if (/\.shp$/i.test(path)) {
+    if (sniffFormat(buf) !== 'shp') throw new LifecircleError('LAYER_INVALID', `${path}: not an ESRI Shapefile (no .shp file code 9994 in its header)`, { file: path });
+    return openShapefile(path, options.encoding);
+  }
+  if (/\.gpkg$/i.test(path)) {
+    if (sniffFormat(buf) !== 'sqlite') throw new LifecircleError('LAYER_INVALID', `${path}: not a GeoPackage (not an SQLite file)`, { file: path });
+    return openGeoPackage(path, options.layer);
+  }
   const expected = options.format ?? (/\.(geo)?json$/i.test(path) ? 'geojson' : 'csv');
   const actual = sniffFormat(buf);
   if (actual !== expected) {
@@ -246,4 +258,57 @@ function openGeoJson(path: string, encoding: string): RowSource {
     return { row: n, props, geometry: f.geometry ?? null, featureId: f.id === undefined || f.id === null ? undefined : String(f.id) };
   }
   return { format: 'geojson', encoding, columns, rows: rows() };
+}
+
+/**
+ * ESRI Shapefile through the `shapefile` package: geometry from the .shp, attributes from the .dbf decoded
+ * with --encoding, else the .cpg file's encoding, else UTF-8 (Chinese bureau files are often GBK with a
+ * .cpg saying so; without one, give --encoding gbk).
+ */
+function openShapefile(path: string, encodingOption?: string): RowSource {
+  const base = path.slice(0, -4);
+  const dbf = [`${base}.dbf`, `${base}.DBF`].find((p) => existsSync(p));
+  const cpg = [`${base}.cpg`, `${base}.CPG`].find((p) => existsSync(p));
+  const encoding = (encodingOption ?? (cpg ? readFileSync(cpg, 'utf8').trim() : 'utf-8')).toLowerCase().replace(/^cp936$/, 'gbk');
+  try {
+    new TextDecoder(encoding);
+  } catch {
+    throw new LifecircleError('ARGUMENT_INVALID', `${path}: unknown text encoding "${encoding}" (from ${encodingOption ? '--encoding' : cpg})`, { file: path, field: 'encoding' });
+  }
+  async function* rows(): AsyncGenerator<RawRow> {
+    let source;
+    try {
+      source = await shapefile.open(path, dbf, { encoding });
+    } catch (e) {
+      throw new LifecircleError('LAYER_INVALID', `${path}: not a readable Shapefile (${(e as Error).message})`, { file: path });
+    }
+    for (let n = 1; ; n++) {
+      let r;
+      try {
+        r = await source.read();
+      } catch (e) {
+        throw new LifecircleError('FILE_TRUNCATED', `${path}: feature ${n} cannot be read (${(e as Error).message}); truncated or corrupt .shp/.dbf?`, { file: path, record: `feature ${n}` });
+      }
+      if (r.done) return;
+      const f = r.value as { properties?: Record<string, unknown>; geometry?: Geometry | null };
+      yield { row: n, props: f.properties ?? {}, geometry: f.geometry ?? null };
+    }
+  }
+  return { format: 'shapefile', encoding, columns: [], rows: rows() };
+}
+
+/** GeoPackage features through src/io/gpkg.ts; the layer by name, or the file's only/first layer. */
+function openGeoPackage(path: string, layerOption?: string): RowSource {
+  const layers = listGeoPackageLayers(path);
+  if (layers.length === 0) throw new LifecircleError('LAYER_INVALID', `${path}: the GeoPackage has no feature layer`, { file: path });
+  const layer = layerOption ? layers.find((l) => l.name === layerOption) : layers[0];
+  if (!layer) throw new LifecircleError('LAYER_INVALID', `${path}: no layer "${layerOption}" (layers: ${layers.map((l) => l.name).join(', ')})`, { file: path, field: 'layer' });
+  async function* rows(): AsyncGenerator<RawRow> {
+    let n = 0;
+    for (const f of readGeoPackageLayer(path, layer!.name)) {
+      n++;
+      yield { row: n, props: (f.properties ?? {}) as Record<string, unknown>, geometry: f.geometry ?? null, featureId: f.id === undefined ? undefined : String(f.id) };
+    }
+  }
+  return { format: 'geopackage', encoding: 'utf-8', columns: layer.columns, declaredCrs: layer.srsId > 0 ? `EPSG:${layer.srsId}` : undefined, rows: rows() };
 }

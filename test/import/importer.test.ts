@@ -244,3 +244,51 @@ test('duplicate ids inside one 64-row write chunk and across chunks are all foun
   assert.equal(await store.count('facilities'), 0, 'refused: nothing written');
   await store.close();
 });
+
+test('Shapefile (GCJ-02, real district boundaries) and GeoPackage imports', async () => {
+  const data = process.env.LIFECIRCLE_DATA ?? join(new URL('../../', import.meta.url).pathname, '..', 'shared', 'data');
+  const store = await project('shp-gpkg');
+  const shp = await importFile(store, opts('units', join(data, 'sh-districts', 'sh_district_gcj02.shp'), { crs: 'gcj02', source: 'amap-districts' }));
+  assert.equal(shp.ok, true, JSON.stringify(shp.problems.slice(0, 2)));
+  assert.equal(shp.format, 'shapefile');
+  assert.equal(shp.records, 16);
+  // sh_districts_wgs84.geojson is the same AMap set converted to WGS84 independently (PROVENANCE.md):
+  // our GCJ-02 → WGS84 conversion of the Shapefile must land within a few metres of it, vertex for vertex
+  const reference = JSON.parse((await import('node:fs')).readFileSync(join(data, 'sh-districts', 'sh_districts_wgs84.geojson'), 'utf8')) as { features: Array<{ properties: { adcode: string }; geometry: { coordinates: number[][][][] } }> };
+  const { haversineM } = await import('../../src/geo.ts');
+  let worst = 0;
+  let compared = 0;
+  for await (const u of store.records('units')) {
+    const ref = reference.features.find((f) => f.properties.adcode === u.code);
+    assert.ok(ref && u.boundary, `district ${u.code}`);
+    // nearest reference vertex to every 10th of ours (the two files need not list vertices alike)
+    const pts = (c: unknown): number[][] => (typeof (c as number[])[0] === 'number' ? [c as number[]] : (c as unknown[]).flatMap(pts));
+    const theirs = pts(ref!.geometry.coordinates);
+    for (const ring of u.boundary!.coordinates.flat(1)) {
+      for (let i = 0; i < ring.length; i += 10) {
+        let best = Infinity;
+        for (const q of theirs) best = Math.min(best, haversineM(ring[i][0], ring[i][1], q[0], q[1]));
+        worst = Math.max(worst, best);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 100, `${compared} vertices compared`);
+  assert.ok(worst < 3, `worst vertex ${worst.toFixed(2)} m from the independent WGS84 conversion`);
+  // GeoPackage: export the districts, import them into another project: the same boundaries
+  const { exportLayer } = await import('../../src/io/export.ts');
+  const gpkg = join(work, 'districts.gpkg');
+  await exportLayer(store, 'units', gpkg);
+  const other = await project('from-gpkg');
+  const back = await importFile(other, opts('units', gpkg, { source: 'roundtrip' }));
+  assert.equal(back.ok, true, JSON.stringify(back.problems.slice(0, 2)));
+  assert.equal(back.format, 'geopackage');
+  assert.equal(back.crs, 'EPSG:4326');
+  const a = [];
+  for await (const u of store.records('units')) a.push([u.code, u.name, u.boundary]);
+  const b = [];
+  for await (const u of other.records('units')) b.push([u.code, u.name, u.boundary]);
+  assert.deepEqual(b, a);
+  await store.close();
+  await other.close();
+});
