@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { LifecircleError } from '../errors.ts';
 import { loadFacilityCatalogue } from '../model/catalogue.ts';
+import { loadOsmTagTable } from '../model/osm-tags.ts';
 import { FACILITY_STATUSES, RECORD_KINDS, type FacilityStatus, type RecordKind } from '../model/records.ts';
 import { importFile, SHANGHAI_AREA, type ImportReport, type ProjectArea } from '../import/importer.ts';
 import { FIELDS } from '../import/fields.ts';
@@ -46,6 +47,8 @@ export function formatImportReport(r: ImportReport, lang: 'en' | 'zh'): string {
     : `${r.file}: ${r.format}, encoding ${r.encoding}${r.delimiter ? `, delimiter ${JSON.stringify(r.delimiter)}` : ''}, CRS ${r.crs}; ${r.rows} rows, ${r.records} records`;
   lines.push(head);
   lines.push((lang === 'zh' ? '字段映射 ' : 'mapping ') + Object.entries(r.mapping).map(([f, c]) => `${f}=${c}`).join(' '));
+  const unmapped = Object.entries(r.unmapped).sort((a, b) => b[1] - a[1]);
+  if (unmapped.length > 0) lines.push((lang === 'zh' ? '非目录设施（已略过）：' : 'not catalogue facilities (skipped): ') + unmapped.map(([k, n]) => `${k} ${n}`).join(', '));
   if (r.problemCount > 0) {
     if (r.skipped > 0 && r.batch) lines.push(lang === 'zh' ? `跳过 ${r.skipped} 条有问题的记录（--skip-invalid）：` : `${r.skipped} records skipped (--skip-invalid):`);
     else lines.push(lang === 'zh' ? `发现 ${r.problemCount} 个问题，未写入任何数据：` : `${r.problemCount} problems; nothing was written:`);
@@ -94,6 +97,7 @@ export function addProjectCommands(program: Command): void {
     .option('--map <field=column>', 'which column holds a field (repeatable); population wide tables: count:60-79=column', collect, {})
     .option('--category <id>', 'facilities: one category for every row')
     .option('--category-map <value=id>', 'facilities: a source category value → catalogue id (repeatable)', collect, {})
+    .option('--osm-tags [file]', 'facilities: category from OSM tag columns by the tag table (default catalogue/osm-tags.json); rows it maps to nothing are skipped and counted')
     .addOption(new Option('--status <status>', 'facilities: status when the file has none').choices([...FACILITY_STATUSES]))
     .option('--estimate-method <text>', 'population: mark every count as an estimate made this way')
     .option('--attribution <text>', 'data attribution shown with anything derived from this file')
@@ -118,6 +122,7 @@ export function addProjectCommands(program: Command): void {
           map: o.map,
           category: o.category,
           categoryMap: o.categoryMap,
+          osmTags: o.osmTags ? loadOsmTagTable(catalogue, o.osmTags === true ? undefined : o.osmTags) : undefined,
           defaultStatus: o.status as FacilityStatus | undefined,
           estimateMethod: o.estimateMethod,
           attribution: o.attribution,

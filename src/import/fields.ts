@@ -29,7 +29,7 @@ export const FIELDS: Record<RecordKind, FieldSpec[]> = {
     WKT,
     { field: 'capacity', required: false, synonyms: ['capacity', '容量', '床位', '床位数', '学位', '学位数', '托位', 'beds', 'seats', 'places'], description: 'capacity (beds, seats, places)' },
     { field: 'capacity_unit', required: false, synonyms: ['capacity_unit', 'unit', '单位'], description: 'unit of the capacity (default: the category\'s)' },
-    { field: 'building_area_m2', required: false, synonyms: ['building_area_m2', 'building_area', 'floor_area', '建筑面积', 'area_m2'], description: 'building floor area, m²' },
+    { field: 'building_area_m2', required: false, synonyms: ['building_area_m2', 'building_area', 'floor_area', '建筑面积'], description: 'building floor area, m²' },
     { field: 'land_area_m2', required: false, synonyms: ['land_area_m2', 'land_area', 'site_area', '用地面积', '占地面积'], description: 'land area, m²' },
     { field: 'status', required: false, synonyms: ['status', '状态', '建设状态', '现状'], description: 'existing / under_construction / planned / closed (also 现状, 在建, 规划, 关闭)' },
     { field: 'opening_year', required: false, synonyms: ['opening_year', 'year_opened', 'open_year', '开办年份', '建成年份'], description: 'year it opened' },

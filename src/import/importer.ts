@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Geometry } from 'geojson';
 import { LifecircleError } from '../errors.ts';
 import type { FacilityCatalogue } from '../model/catalogue.ts';
+import type { OsmTagTable } from '../model/osm-tags.ts';
 import {
   FACILITY_STATUSES,
   REUSE_KINDS,
@@ -50,6 +51,11 @@ export interface ImportOptions {
   category?: string;
   /** Source category values → catalogue ids (e.g. 养老机构 → elderly_care_institution). */
   categoryMap?: Record<string, string>;
+  /**
+   * Facilities from OSM tags (an OSM extract's tag columns): the category comes from this table; rows no
+   * rule matches (post offices, …) are not catalogue facilities and are skipped, counted in `unmapped`.
+   */
+  osmTags?: OsmTagTable;
   defaultStatus?: FacilityStatus;
   /** Population: mark every count as an estimate made by this method. */
   estimateMethod?: string;
@@ -69,6 +75,8 @@ export interface ImportReport {
   ok: boolean;
   /** Records skipped for problems (only with skipInvalid). */
   skipped: number;
+  /** Rows the OSM tag table maps to no category, by their most telling tag (osmTags only). */
+  unmapped: Record<string, number>;
   dryRun: boolean;
   kind: RecordKind;
   file: string;
@@ -132,11 +140,11 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   // Columns named in the mapping must exist (CSV: the header is known up front).
   const firstRecord = opened.format === 'csv' ? 'row 1' : 'feature 1';
   for (const [field, column] of Object.entries(mapping)) {
-    if (!columns.includes(column)) {
+    if (!column.split(field === 'id' ? '+' : '\u0000').every((c) => columns.includes(c))) {
       throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: --map ${field}=${column}: no ${opened.format === 'csv' ? 'column' : 'property'} "${column}" in ${opened.format === 'csv' ? 'the header' : 'the first feature'} (${columns.join(', ')})`, { file, record: firstRecord, field });
     }
   }
-  const required = FIELDS[kind].filter((f) => f.required && !(kind === 'facilities' && f.field === 'category' && options.category));
+  const required = FIELDS[kind].filter((f) => f.required && !(kind === 'facilities' && f.field === 'category' && (options.category || options.osmTags)));
   const missing = required.filter((f) => mapping[f.field] === undefined && !(kind === 'population' && f.field === 'zone_id' && mapping.unit_code));
   if (missing.length > 0 && !first.done) {
     throw new LifecircleError(
@@ -165,6 +173,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
 
   let rows = 0;
   let records = 0;
+  const unmapped: Record<string, number> = {};
   const duplicateProblem = (sourceId: string, sourceRow: number) =>
     problems.add({ code: 'duplicate-id', file, record: `${opened.format === 'csv' ? 'row' : 'feature'} ${sourceRow}`, recordId: sourceId, field: 'id', value: sourceId, expected: 'an id not used by an earlier row of this file' });
   // --- one raw row → records (or problems) ------------------------------------------------------------
@@ -175,6 +184,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   let recordId: string | null = null;
   let idText: string | null = null;
   const recordPrefix = opened.format === 'csv' ? 'row ' : 'feature ';
+  // --map id=osm_type+osm_id: an id made of several columns (OSM node 5 and way 5 are different objects)
+  const idColumns = mapping.id !== undefined ? mapping.id.split('+') : [];
   const get = (field: string): unknown => (mapping[field] !== undefined ? raw.props[mapping[field]] : undefined);
   const text = (field: string): string | null => {
     const v = get(field);
@@ -286,14 +297,20 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   function buildRecords(row: RawRow): Array<RecordsByKind[RecordKind]> {
     raw = row;
     record = recordPrefix + row.row;
-    idText = text('id') ?? row.featureId ?? null;
+    idText = idColumns.length > 1 ? idColumns.map((c) => String(row.props[c] ?? '').trim()).join('/') : (text('id') ?? row.featureId ?? null);
     recordId = kind === 'units' ? text('code') : kind === 'population' ? text('zone_id') ?? text('unit_code') : idText;
     const before = problems.total;
     switch (kind) {
       case 'facilities': {
         const sourceId = idText ?? String(raw.row);
         duplicate(sourceId);
-        let category = options.category ?? text('category');
+        let category = options.category ?? (options.osmTags ? options.osmTags.categoryOf(raw.props) : text('category'));
+        if (category === null && options.osmTags) {
+          const telling = ['amenity', 'leisure', 'shop', 'healthcare', 'highway', 'railway', 'category'].find((k) => raw.props[k] !== undefined && raw.props[k] !== null && raw.props[k] !== '');
+          const key = telling ? `${telling}=${String(raw.props[telling])}` : '(no tag)';
+          unmapped[key] = (unmapped[key] ?? 0) + 1;
+          return [];
+        }
         if (category !== null && options.categoryMap && options.categoryMap[category] !== undefined) category = options.categoryMap[category];
         if (category === null) problem('missing-value', 'category', null, 'a facility category');
         else if (!catalogue.byId.has(category)) problem('unknown-category', 'category', category, `a category id of ${basename(catalogue.file)} (e.g. ${[...catalogue.byId.keys()].slice(0, 4).join(', ')}, …) or a value mapped with --category-map`);
@@ -464,6 +481,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   return {
     ok: problems.total === 0,
     skipped: options.skipInvalid ? problems.total : 0,
+    unmapped,
     dryRun,
     kind,
     file,
