@@ -7,6 +7,7 @@ import { saveGraph, loadGraph, snapPoint, isSnap, MODE_NAMES, type Graph } from 
 import { ReachEngine, reachFrom, reachedPieces, piecesLengthM, serviceAreaPolygon, multiPolygonAreaM2, nearestFacilityField, pieceCoordinates } from '../analysis/index.ts';
 import { sharedDataDir } from '../util/data-dir.ts';
 import { buildNetworkFile, graphSummaryLines } from './main.ts';
+import { buildDemoProject } from './demo-project.ts';
 
 const PEOPLES_SQUARE: [number, number] = [121.4737, 31.2304];
 
@@ -104,7 +105,10 @@ export async function runDemo(options: { dataDir?: string; outDir: string }): Pr
     say(`  written to ${file}`);
   }
   say();
-  say(`Data: ${graph.info.attribution}. Metro stations: MetroMapOpenMiniProgram (MIT).`);
+  await buildDemoProject(data, options.outDir, say);
+  say();
+  say(`Data: ${graph.info.attribution}. Metro stations: MetroMapOpenMiniProgram (MIT). Population: 7th national census 2020.`);
+  say('Sources without a stated licence (AMap-derived districts, the elderly-care list) are used here as a demo only.');
 }
 
 function shareWithin(graph: Graph, engine: ReachEngine, component: Int32Array, thresholdsS: number[]): { total: number; pct: number[] } {

@@ -100,6 +100,7 @@ export function addProjectCommands(program: Command): void {
     .option('--osm-tags [file]', 'facilities: category from OSM tag columns by the tag table (default catalogue/osm-tags.json); rows it maps to nothing are skipped and counted')
     .addOption(new Option('--status <status>', 'facilities: status when the file has none').choices([...FACILITY_STATUSES]))
     .option('--estimate-method <text>', 'population: mark every count as an estimate made this way')
+    .option('--year <year>', 'population: the year of every count, when the file has no year column', (v) => Number(v))
     .option('--attribution <text>', 'data attribution shown with anything derived from this file')
     .option('--encoding <enc>', 'text encoding (default: utf-8, else gbk; Shapefile: the .cpg file)')
     .option('--layer <name>', 'GeoPackage layer (default: the first)')
@@ -125,6 +126,7 @@ export function addProjectCommands(program: Command): void {
           osmTags: o.osmTags ? loadOsmTagTable(catalogue, o.osmTags === true ? undefined : o.osmTags) : undefined,
           defaultStatus: o.status as FacilityStatus | undefined,
           estimateMethod: o.estimateMethod,
+          year: o.year,
           attribution: o.attribution,
           encoding: o.encoding,
           delimiter: o.delimiter,

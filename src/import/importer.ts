@@ -57,6 +57,8 @@ export interface ImportOptions {
    */
   osmTags?: OsmTagTable;
   defaultStatus?: FacilityStatus;
+  /** Population: the year of every count, when the file has no year column. */
+  year?: number;
   /** Population: mark every count as an estimate made by this method. */
   estimateMethod?: string;
   attribution?: string;
@@ -102,6 +104,19 @@ const STATUS_WORDS: Record<string, FacilityStatus> = {
 };
 const REUSE_WORDS: Record<string, ReuseKind> = { stock: 'stock', 盘活存量: 'stock', 存量: 'stock', mixed: 'mixed', 复合利用: 'mixed', 复合: 'mixed', new: 'new', 新建: 'new', 规划完善: 'new' };
 const LEVEL_BY_LENGTH: Record<number, UnitLevel> = { 6: 'district', 9: 'subdistrict', 12: 'committee' };
+
+/**
+ * The statistics bureau writes every level as 12 digits (district 310101000000, sub-district 310101002000,
+ * committee 310101002001); lifecircle keys districts by 6 and sub-districts by 9 digits. Committees never end
+ * in 000, so the padding can be stripped safely.
+ */
+export function normaliseUnitCode(code: string): string {
+  if (/^\d{12}$/.test(code)) {
+    if (code.endsWith('000000')) return code.slice(0, 6);
+    if (code.endsWith('000')) return code.slice(0, 9);
+  }
+  return code;
+}
 const PARENT_LENGTH: Record<UnitLevel, number> = { district: 0, subdistrict: 6, committee: 9 };
 
 async function sha256(file: string): Promise<string> {
@@ -144,7 +159,9 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: --map ${field}=${column}: no ${opened.format === 'csv' ? 'column' : 'property'} "${column}" in ${opened.format === 'csv' ? 'the header' : 'the first feature'} (${columns.join(', ')})`, { file, record: firstRecord, field });
     }
   }
-  const required = FIELDS[kind].filter((f) => f.required && !(kind === 'facilities' && f.field === 'category' && (options.category || options.osmTags)));
+  const required = FIELDS[kind].filter(
+    (f) => f.required && !(kind === 'facilities' && f.field === 'category' && (options.category || options.osmTags)) && !(kind === 'population' && f.field === 'year' && options.year !== undefined),
+  );
   const missing = required.filter((f) => mapping[f.field] === undefined && !(kind === 'population' && f.field === 'zone_id' && mapping.unit_code));
   if (missing.length > 0 && !first.done) {
     throw new LifecircleError(
@@ -213,8 +230,9 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     return n;
   };
   const unitRef = (field: string): string | null => {
-    const code = text(field);
-    if (code === null) return null;
+    const given = text(field);
+    if (given === null) return null;
+    const code = normaliseUnitCode(given);
     if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
       problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
       return null;
@@ -366,7 +384,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         return [r];
       }
       case 'units': {
-        const code = text('code');
+        const given = text('code');
+        const code = given === null ? null : normaliseUnitCode(given);
         if (code === null) {
           problem('missing-value', 'code', null, 'an administrative code');
           return [];
@@ -381,7 +400,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         const levelText = text('level');
         const level: UnitLevel = (levelText as UnitLevel | null) ?? LEVEL_BY_LENGTH[code.length];
         if (!LEVEL_BY_LENGTH[code.length] || (levelText !== null && !['district', 'subdistrict', 'committee'].includes(levelText))) problem('invalid-code', 'level', levelText, 'district / subdistrict / committee');
-        let parentCode = text('parent_code');
+        let parentCode = text('parent_code') === null ? null : normaliseUnitCode(text('parent_code')!);
         if (parentCode === null && PARENT_LENGTH[level] > 0) parentCode = code.slice(0, PARENT_LENGTH[level]);
         if (parentCode !== null && !knownUnits.has(parentCode)) {
           pendingUnitRefs.push({ code: parentCode, problem: { code: 'unknown-parent-code', file, record, recordId: code, field: 'parent_code', value: parentCode, expected: 'the code of a unit already imported or in this file (import districts before sub-districts)' } });
@@ -426,7 +445,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         const unitCode = unitRef('unit_code');
         const zoneId = text('zone_id') ?? unitCode;
         if (zoneId === null) problem('missing-value', 'zone_id', null, 'a zone id (or a unit code)');
-        const year = number('year', { min: 1950, max: 2100, integer: true, required: true });
+        const year = mapping.year === undefined && options.year !== undefined ? options.year : number('year', { min: 1950, max: 2100, integer: true, required: true });
         const g = geometryOf();
         const p = g && g !== 'bad' ? pointOf(g) : null;
         const estimated = options.estimateMethod !== undefined || /^(1|true|yes|是|估算)$/i.test(text('estimated') ?? '');
