@@ -1,9 +1,9 @@
 import { createReadStream, openSync, readSync, closeSync, statSync, existsSync, readFileSync } from 'node:fs';
 import * as shapefile from 'shapefile';
 import { listGeoPackageLayers, readGeoPackageLayer } from '../io/gpkg.ts';
-import { parse as csvParse } from 'csv-parse';
 import type { Geometry } from 'geojson';
 import { LifecircleError } from '../errors.ts';
+import { CsvError, CsvParser, type CsvBatch } from './csv.ts';
 
 /** One record as read from a file, before mapping: 1-based row (CSV data row) or feature number. */
 export interface RawRow {
@@ -140,7 +140,16 @@ function openCsv(path: string, buf: Buffer, encoding: string, delimiterOption?: 
   const text = new TextDecoder(encoding).decode(buf).replace(/^\uFEFF/, '');
   const delimiter = delimiterOption ?? sniffDelimiter(text);
   const headerLine = text.split(/\r?\n/)[0] ?? '';
-  const columns = headerLine.split(delimiter).map((c) => c.trim().replace(/^"|"$/g, ''));
+  // the header as the parser reads it (quoted names may hold the delimiter); a sample cut mid-record falls back to a split
+  let header: string[];
+  try {
+    const p = new CsvParser({ delimiter });
+    const first = p.push(text).records[0] ?? (buf.length === statSync(path).size ? p.end().records[0] : undefined);
+    header = first ?? headerLine.split(delimiter);
+  } catch {
+    header = headerLine.split(delimiter);
+  }
+  const columns = header.map((c) => c.trim());
   if (columns.length < 2) {
     const other = DELIMITERS.find((d) => d !== delimiter && headerLine.split(d).length > 1);
     throw new LifecircleError(
@@ -150,26 +159,39 @@ function openCsv(path: string, buf: Buffer, encoding: string, delimiterOption?: 
     );
   }
   async function* rows(): AsyncGenerator<RawRow> {
-    const parser = csvParse({ delimiter, columns: true, bom: true, relax_column_count: false, trim: true, skip_empty_lines: true });
-    const feed = (async () => {
-      try {
-        for await (const chunk of decodedChunks(path, encoding)) if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
-        parser.end();
-      } catch (e) {
-        parser.destroy(e as Error);
-      }
-    })();
+    const parser = new CsvParser({ delimiter });
+    const width = columns.length;
     let row = 0;
-    try {
-      for await (const record of parser) {
+    let headerSeen = false;
+    // Records come a chunk (1 MB) at a time, so the async machinery runs per chunk, not per row.
+    const emit = function* (batch: CsvBatch): Generator<RawRow> {
+      const { records, lines } = batch;
+      for (let r = 0; r < records.length; r++) {
+        if (!headerSeen) {
+          headerSeen = true;
+          continue;
+        }
+        const fields = records[r];
+        if (fields.length !== width) {
+          throw new LifecircleError(
+            'LAYER_INVALID',
+            `${path}: CSV line ${lines[r]}: ${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${width} (a delimiter inside an unquoted value, or a missing one?)`,
+            { file: path, record: `line ${lines[r]}` },
+          );
+        }
+        const props: Record<string, unknown> = {};
+        for (let i = 0; i < width; i++) props[columns[i]] = fields[i].trim();
         row++;
-        yield { row, props: record as Record<string, unknown>, geometry: null };
+        yield { row, props, geometry: null };
       }
+    };
+    try {
+      for await (const chunk of decodedChunks(path, encoding)) yield* emit(parser.push(chunk));
+      yield* emit(parser.end());
     } catch (e) {
-      const err = e as Error & { code?: string; lines?: number };
-      throw new LifecircleError('LAYER_INVALID', `${path}: CSV line ${err.lines ?? '?'}: ${err.message}`, { file: path, record: `line ${err.lines ?? '?'}` });
+      if (e instanceof CsvError) throw new LifecircleError('LAYER_INVALID', `${path}: CSV line ${e.line}: ${e.message}`, { file: path, record: `line ${e.line}` });
+      throw e;
     }
-    await feed;
   }
   return { format: 'csv', encoding, delimiter, columns, rows: rows() };
 }
