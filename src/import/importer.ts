@@ -253,6 +253,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     seenIds.add(id);
     return false;
   };
+  const [minLon, minLat, maxLon, maxLat] = area.bbox;
+  const inside = (lon: number, lat: number) => lon >= minLon && lon <= maxLon && lat >= minLat && lat <= maxLat;
   /** The record's geometry in WGS84: a GeoJSON feature's, a WKT column, or lon/lat columns. */
   const geometryOf = (lonField = 'lon', latField = 'lat'): Geometry | null | 'bad' => {
     let g: Geometry | null = null;
@@ -272,14 +274,17 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     } else if (raw.geometry) original = raw.geometry;
     if (!original) return null;
     for (const p of positions(original)) {
-      if (!p.every(Number.isFinite)) {
+      if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) {
         problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates');
         return 'bad';
       }
     }
-    g = mapCoordinates(original, convert);
-    const [minLon, minLat, maxLon, maxLat] = area.bbox;
-    const inside = (lon: number, lat: number) => lon >= minLon && lon <= maxLon && lat >= minLat && lat <= maxLat;
+    if (original.type === 'Point') {
+      // the common case, without the generic walk over positions
+      const [lon, lat] = convert(original.coordinates[0], original.coordinates[1]);
+      g = { type: 'Point', coordinates: [lon, lat] };
+      if (inside(lon, lat)) return g;
+    } else g = mapCoordinates(original, convert);
     for (const [lon, lat] of positions(g)) {
       if (inside(lon, lat)) continue;
       const [sx, sy] = crs === 'EPSG:4326' || crs === 'EPSG:4490' ? [lat, lon] : [NaN, NaN];

@@ -161,6 +161,9 @@ function openCsv(path: string, buf: Buffer, encoding: string, delimiterOption?: 
   async function* rows(): AsyncGenerator<RawRow> {
     const parser = new CsvParser({ delimiter });
     const width = columns.length;
+    // One object literal with the header's keys, compiled once: every row's props then share one hidden
+    // class, which V8 builds and reads several times faster than keys added one by one in a loop.
+    const makeProps = new Function('f', `return {${columns.map((c, i) => `${JSON.stringify(c)}: f[${i}].trim()`).join(', ')}};`) as (f: string[]) => Record<string, unknown>;
     let row = 0;
     let headerSeen = false;
     // Records come a chunk (1 MB) at a time, so the async machinery runs per chunk, not per row.
@@ -179,8 +182,7 @@ function openCsv(path: string, buf: Buffer, encoding: string, delimiterOption?: 
             { file: path, record: `line ${lines[r]}` },
           );
         }
-        const props: Record<string, unknown> = {};
-        for (let i = 0; i < width; i++) props[columns[i]] = fields[i].trim();
+        const props = makeProps(fields);
         row++;
         yield { row, props, geometry: null };
       }

@@ -19,8 +19,8 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const fixtures = new URL('../fixtures/import/', import.meta.url).pathname;
 const catalogue = loadFacilityCatalogue();
 
-async function project(name: string): Promise<SqliteStore> {
-  const store = new SqliteStore(join(work, `${name}.sqlite`), { create: true });
+async function project(name: string, options: { backgroundWriteBytes?: number } = {}): Promise<SqliteStore> {
+  const store = new SqliteStore(join(work, `${name}.sqlite`), { create: true, ...options });
   await store.init({ name });
   return store;
 }
@@ -226,14 +226,15 @@ test('a copy of a real file: the elderly-care list (GCJ-02) imports with a categ
   await store.close();
 });
 
-test('duplicate ids inside one 64-row write chunk and across chunks are all found', async () => {
-  const store = await project('dups-chunked');
+for (const [writer, backgroundWriteBytes] of [['inline', Infinity], ['worker-thread', 0]] as const) {
+test(`duplicate ids inside one 64-row write chunk and across chunks are all found (${writer} writer)`, async () => {
+  const store = await project(`dups-chunked-${writer}`, { backgroundWriteBytes });
   let text = 'id,category,lon,lat\n';
   const ids = Array.from({ length: 200 }, (_, i) => `R${i}`);
   ids[20] = 'R10'; // same chunk as its first occurrence
   ids[150] = 'R5'; // a later chunk
   for (const id of ids) text += `${id},kindergarten,121.47,31.23\n`;
-  const r = await importFile(store, opts('facilities', file('dups-chunked.csv', text)));
+  const r = await importFile(store, opts('facilities', file(`dups-chunked-${writer}.csv`, text)));
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.record, p.recordId]),
     [
@@ -244,6 +245,7 @@ test('duplicate ids inside one 64-row write chunk and across chunks are all foun
   assert.equal(await store.count('facilities'), 0, 'refused: nothing written');
   await store.close();
 });
+}
 
 test('Shapefile (GCJ-02, real district boundaries) and GeoPackage imports', async () => {
   const data = process.env.LIFECIRCLE_DATA ?? join(new URL('../../', import.meta.url).pathname, '..', 'shared', 'data');
