@@ -25,7 +25,14 @@ export async function buildDemoProject(data: string, outDir: string, say: (s?: s
     const r = await importFile(store, { catalogue, ...o });
     const skipped = r.skipped ? `, ${r.skipped} skipped (${Object.entries(r.problemCounts).map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
     const unmapped = Object.keys(r.unmapped).length ? `, not in the catalogue: ${Object.entries(r.unmapped).map(([k, n]) => `${k} ${n}`).join(', ')}` : '';
-    say(`  ${label.padEnd(44)} ${String(r.batch?.inserted ?? 0).padStart(6)} new ${String(r.batch?.updated ?? 0).padStart(6)} updated${skipped}${unmapped}`);
+    say(`  ${label.padEnd(48)} ${String(r.batch?.inserted ?? 0).padStart(6)} new ${String(r.batch?.updated ?? 0).padStart(6)} updated${skipped}${unmapped}`);
+    for (const x of r.repaired) say(`    ${x.record} (${x.recordId}): polygon repaired (${x.problem}); area changed ${(x.areaChange * 100).toPrecision(2)} %`);
+    for (const x of r.recoded) say(`    ${x.name}: code ${x.givenCode} in the file is another unit's in the official list; filed under ${x.code}`);
+    if (reconcile && r.skipped > 0) {
+      const noCode = r.problems.filter((p) => p.code === 'missing-value').length;
+      const other = r.problems.filter((p) => p.code !== 'missing-value').map((p) => `${p.record}: ${p.en}`);
+      say(`    not filed (${r.skipped}): ${noCode ? `${noCode} units without a 2023 code (dissolved or renamed since)` : ''}${other.length ? `; ${other.join('; ')}` : ''}`);
+    }
     if (reconcile && r.batch && r.batch.inserted > 0) {
       const added = [...(await store.unitCodes()).entries()].filter(([c]) => !before.has(c));
       say(`    boundaries whose code is not in the official 2023 list (kept, to be reconciled by hand): ${added.map(([c, u]) => `${c} ${u.name}`).join('; ')}`);
@@ -39,13 +46,30 @@ export async function buildDemoProject(data: string, outDir: string, say: (s?: s
   await run('sub-districts (NBS 2023 codes)', { kind: 'units', file: join(codes, 'subdistricts.csv'), source: 'nbs-2023', map: { parent_code: 'areaCode' } });
   await run('neighbourhood committees (NBS 2023 codes)', { kind: 'units', file: join(codes, 'neighbourhood_committees.csv'), source: 'nbs-2023', map: { parent_code: 'streetCode' } });
   await run('district boundaries (AMap-derived, WGS84)', { kind: 'units', file: join(data, 'sh-districts', 'sh_districts_wgs84.geojson'), source: 'districts-amap', map: { code: 'adcode' }, attribution: 'District boundaries derived from AMap (licence not stated; demo only)' }, true);
-  await run('sub-district boundaries (OSM, 8 districts)', {
+  // Sub-district boundaries: the ~2015 set covers all 16 districts; the current OSM polygons then replace
+  // it in the 8 districts they cover. Both are joined to the official list by name (matchNames), which
+  // also files the OSM set's swapped 310107021/310107022 (真如镇街道 / 万里街道) under the official codes.
+  await run('sub-district boundaries (~2015, all districts)', {
+    kind: 'units',
+    file: join(data, 'sh-subdistricts-all', 'sh_subdistricts_all_wgs84.geojson'),
+    source: 'subdistricts-2015',
+    map: { code: 'code_2023', name: 'name_2023' },
+    matchNames: true,
+    repairGeometry: true,
+    skipInvalid: true,
+    attribution: 'Sub-district polygons of ~2015 (healthy-city-platform; licence not stated; demo only)',
+  }, true);
+  await run('sub-district boundaries (OSM 2026, 8 districts)', {
     kind: 'units',
     file: join(data, 'sh-subdistricts-osm', 'sh_subdistricts_osm_2026-08-19.geojson'),
     source: 'osm-subdistricts',
     map: { code: 'official_control_code_2023', name: 'official_control_name_2023' },
+    matchNames: true,
     attribution: OSM,
   }, true);
+  const withoutBoundary: string[] = [];
+  for await (const u of store.records('units')) if (u.level === 'subdistrict' && !u.boundary) withoutBoundary.push(`${u.code} ${u.name}`);
+  say(`    sub-districts of the official list without a boundary (${withoutBoundary.length}, created or renamed after the polygons' vintage): ${withoutBoundary.join(', ')}`);
   await run('OSM public-service points (tag table)', {
     kind: 'facilities',
     file: join(data, 'sh-osm-public-service-pois', 'sh_osm_pois_20260519.csv'),

@@ -49,6 +49,12 @@ export function formatImportReport(r: ImportReport, lang: 'en' | 'zh'): string {
   lines.push((lang === 'zh' ? '字段映射 ' : 'mapping ') + Object.entries(r.mapping).map(([f, c]) => `${f}=${c}`).join(' '));
   const unmapped = Object.entries(r.unmapped).sort((a, b) => b[1] - a[1]);
   if (unmapped.length > 0) lines.push((lang === 'zh' ? '非目录设施（已略过）：' : 'not catalogue facilities (skipped): ') + unmapped.map(([k, n]) => `${k} ${n}`).join(', '));
+  for (const x of r.repaired) {
+    lines.push(lang === 'zh' ? `${x.record}${x.recordId ? `（${x.recordId}）` : ''}：多边形已修复（${x.problem}），面积变化 ${(x.areaChange * 100).toPrecision(2)} %` : `${x.record}${x.recordId ? ` (${x.recordId})` : ''}: polygon repaired (${x.problem}), area changed ${(x.areaChange * 100).toPrecision(2)} %`);
+  }
+  for (const r2 of r.recoded) {
+    lines.push(lang === 'zh' ? `${r2.record}：${r2.name} 的代码 ${r2.givenCode} 属于另一单位，按名称归入 ${r2.code}` : `${r2.record}: ${r2.name} given code ${r2.givenCode}, which is another unit's; filed under ${r2.code} by its name`);
+  }
   if (r.problemCount > 0) {
     if (r.skipped > 0 && r.batch) lines.push(lang === 'zh' ? `跳过 ${r.skipped} 条有问题的记录（--skip-invalid）：` : `${r.skipped} records skipped (--skip-invalid):`);
     else lines.push(lang === 'zh' ? `发现 ${r.problemCount} 个问题，未写入任何数据：` : `${r.problemCount} problems; nothing was written:`);
@@ -108,6 +114,8 @@ export function addProjectCommands(program: Command): void {
     .option('--catalogue <file>', 'facility category catalogue (default: catalogue/facility-categories.json)')
     .option('--dry-run', 'validate only; write nothing')
     .option('--skip-invalid', 'write the valid records and skip (and report) invalid ones instead of refusing the batch')
+    .option('--repair-geometry', 'repair self-touching or self-crossing polygons (zero-width buffer, area kept within 1 %) instead of refusing them; each repair is reported')
+    .option('--match-names', 'units: the stored official list decides: a row whose code belongs to a unit of another name is filed under the unit with its name (same parent), and reported')
     .addOption(new Option('--lang <lang>', 'language of the problem report').choices(['en', 'zh']).default('en'))
     .option('--json', 'print the report as JSON')
     .addHelpText('after', () => '\nFields (with the column names recognised without --map):\n' + RECORD_KINDS.map((k) => `  ${k}: ${FIELDS[k].map((f) => f.field + (f.required ? '*' : '')).join(', ')}`).join('\n'))
@@ -133,6 +141,8 @@ export function addProjectCommands(program: Command): void {
           layer: o.layer,
           dryRun: o.dryRun,
           skipInvalid: o.skipInvalid,
+          matchNames: o.matchNames,
+          repairGeometry: o.repairGeometry,
           area: store ? await projectArea(store).catch(() => SHANGHAI_AREA) : SHANGHAI_AREA,
           catalogue,
         });

@@ -5,6 +5,7 @@ import WKTReader from 'jsts/org/locationtech/jts/io/WKTReader.js';
 import IsValidOp from 'jsts/org/locationtech/jts/operation/valid/IsValidOp.js';
 import GeometryFactory from 'jsts/org/locationtech/jts/geom/GeometryFactory.js';
 import InteriorPointArea from 'jsts/org/locationtech/jts/algorithm/InteriorPointArea.js';
+import BufferOp from 'jsts/org/locationtech/jts/operation/buffer/BufferOp.js';
 
 /**
  * Geometry helpers for imports, on JSTS (the JavaScript port of JTS, the reference for OGC validity):
@@ -78,4 +79,32 @@ export function positions(geometry: Geometry): number[][] {
     default:
       return (geometry as { geometries: Geometry[] }).geometries.flatMap(positions);
   }
+}
+
+/**
+ * Repairs an invalid (multi)polygon by a zero-width buffer, the usual fix for rings that touch or cross
+ * themselves (JTS 1.18's GeometryFixer is not in jsts 2.12). Refused (null) when the result is not a valid
+ * polygon or its area moved by more than `maxAreaChange` (a figure-eight whose lobe the buffer drops).
+ */
+export function repairPolygon(geometry: Geometry, maxAreaChange = 0.01): { geometry: MultiPolygon; areaChange: number } | null {
+  const g = geoReader.read(geometry as never);
+  const fixed = BufferOp.bufferOp(g, 0);
+  const out = asMultiPolygon(geoWriter.write(fixed) as unknown as Geometry);
+  if (!out || !new IsValidOp(fixed).isValid()) return null;
+  const before = Math.abs(signedAreaDeg2(geometry));
+  const areaChange = before > 0 ? Math.abs(fixed.getArea() - before) / before : 1;
+  return areaChange <= maxAreaChange ? { geometry: out, areaChange } : null;
+}
+
+/** Shoelace area in square degrees, summed over rings with holes subtracted, whatever the rings' validity. */
+function signedAreaDeg2(geometry: Geometry): number {
+  const ring = (r: number[][]) => {
+    let a = 0;
+    for (let i = 0, j = r.length - 1; i < r.length; j = i++) a += (r[j][0] - r[i][0]) * (r[j][1] + r[i][1]);
+    return Math.abs(a / 2);
+  };
+  const polygon = (p: number[][][]) => p.reduce((s, r, i) => s + (i === 0 ? ring(r) : -ring(r)), 0);
+  if (geometry.type === 'Polygon') return polygon(geometry.coordinates);
+  if (geometry.type === 'MultiPolygon') return geometry.coordinates.reduce((s, p) => s + polygon(p), 0);
+  return 0;
 }

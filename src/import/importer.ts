@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Geometry } from 'geojson';
+import type { Geometry, MultiPolygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
 import type { FacilityCatalogue } from '../model/catalogue.ts';
 import type { OsmTagTable } from '../model/osm-tags.ts';
@@ -21,7 +21,7 @@ import {
 import type { BatchSummary, ProjectStore, RecordsByKind } from '../store/store.ts';
 import { parseCrs, toWgs84, type CrsName } from './crs.ts';
 import { FIELDS, resolveMapping } from './fields.ts';
-import { asMultiPolygon, interiorPoint, mapCoordinates, parseWkt, polygonProblem, positions } from './geometry.ts';
+import { asMultiPolygon, interiorPoint, mapCoordinates, parseWkt, polygonProblem, positions, repairPolygon } from './geometry.ts';
 import { ProblemLog, type Problem, type ProblemCode } from './problems.ts';
 import { openRows, type RawRow } from './rows.ts';
 
@@ -67,6 +67,15 @@ export interface ImportOptions {
    * The batch is still one transaction; the report lists every skipped record and why.
    */
   skipInvalid?: boolean;
+  /**
+   * Units: the official code list already stored is the authority. When a row's code belongs to a stored
+   * unit of another name and exactly one stored unit under the same parent has the row's name (suffixes
+   * 街道/镇/乡 ignored), the row is filed under that unit's code and the change reported in `recoded`;
+   * stored names are kept. For boundary layers whose codes were joined by hand.
+   */
+  matchNames?: boolean;
+  /** Repair self-touching or self-crossing polygons by a zero-width buffer when the area moves ≤ 1 %; reported in `repaired`. */
+  repairGeometry?: boolean;
   area?: ProjectArea;
   catalogue: FacilityCatalogue;
   capPerProblem?: number;
@@ -79,6 +88,10 @@ export interface ImportReport {
   skipped: number;
   /** Rows the OSM tag table maps to no category, by their most telling tag (osmTags only). */
   unmapped: Record<string, number>;
+  /** Units filed under another code than the row's by matchNames: the name said which unit it is. */
+  recoded: Array<{ record: string; name: string; givenCode: string; code: string }>;
+  /** Polygons repaired by repairGeometry: what was wrong and the relative area change. */
+  repaired: Array<{ record: string; recordId: string | null; problem: string; areaChange: number }>;
   dryRun: boolean;
   kind: RecordKind;
   file: string;
@@ -191,6 +204,31 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   let rows = 0;
   let records = 0;
   const unmapped: Record<string, number> = {};
+  const recoded: ImportReport['recoded'] = [];
+  const repaired: ImportReport['repaired'] = [];
+  /** A valid polygon: as given, or repaired when allowed; null after reporting the problem. */
+  const validPolygon = <G extends Geometry>(g: G): G | MultiPolygon | null => {
+    const why = polygonProblem(g);
+    if (!why) return g;
+    if (options.repairGeometry) {
+      const fixed = repairPolygon(g);
+      if (fixed) {
+        repaired.push({ record, recordId, problem: why, areaChange: fixed.areaChange });
+        return fixed.geometry;
+      }
+    }
+    problem('invalid-geometry', 'geometry', why, options.repairGeometry ? 'a valid polygon (a zero-width buffer could not repair it within 1 % of its area)' : 'a valid polygon (no self-intersections; --repair-geometry fixes self-touching rings)');
+    return null;
+  };
+  const bareName = (n: string) => n.replace(/(街道|镇|乡)$/, '');
+  // stored units by parent and bare name, for matchNames
+  const byParentName = new Map<string, string[]>();
+  if (options.matchNames) {
+    for (const [code, u] of knownUnits) {
+      const key = `${code.length === 12 ? code.slice(0, 9) : code.length === 9 ? code.slice(0, 6) : ''}|${bareName(u.name)}`;
+      byParentName.set(key, [...(byParentName.get(key) ?? []), code]);
+    }
+  }
   const duplicateProblem = (sourceId: string, sourceRow: number) =>
     problems.add({ code: 'duplicate-id', file, record: `${opened.format === 'csv' ? 'row' : 'feature'} ${sourceRow}`, recordId: sourceId, field: 'id', value: sourceId, expected: 'an id not used by an earlier row of this file' });
   // --- one raw row → records (or problems) ------------------------------------------------------------
@@ -297,12 +335,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   const pointOf = (g: Geometry): [number, number] | null => {
     if (g.type === 'Point') return g.coordinates as [number, number];
     if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
-      const why = polygonProblem(g);
-      if (why) {
-        problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
-        return null;
-      }
-      return interiorPoint(g);
+      const valid = validPolygon(g);
+      return valid ? interiorPoint(valid) : null;
     }
     problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)');
     return null;
@@ -390,7 +424,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       }
       case 'units': {
         const given = text('code');
-        const code = given === null ? null : normaliseUnitCode(given);
+        let code = given === null ? null : normaliseUnitCode(given);
         if (code === null) {
           problem('missing-value', 'code', null, 'an administrative code');
           return [];
@@ -399,8 +433,19 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
           problem('invalid-code', 'code', code, 'a 6-digit district, 9-digit sub-district or 12-digit committee code');
           return [];
         }
+        let name = text('name');
+        const stored = knownUnits.get(code);
+        if (options.matchNames && stored && name !== null && bareName(stored.name) !== bareName(name)) {
+          const parent = code.length === 12 ? code.slice(0, 9) : code.length === 9 ? code.slice(0, 6) : '';
+          const candidates = byParentName.get(`${parent}|${bareName(name)}`) ?? [];
+          if (candidates.length === 1) {
+            recoded.push({ record, name, givenCode: code, code: candidates[0] });
+            code = candidates[0];
+            recordId = code;
+          }
+        }
+        if (options.matchNames && knownUnits.has(code)) name = knownUnits.get(code)!.name;
         duplicate(code);
-        const name = text('name');
         if (name === null) problem('missing-value', 'name', null, 'the unit\'s name');
         const levelText = text('level');
         const level: UnitLevel = (levelText as UnitLevel | null) ?? LEVEL_BY_LENGTH[code.length];
@@ -425,13 +470,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
           } else {
             boundary = asMultiPolygon(shape);
             if (!boundary) problem('geometry-type', 'geometry', shape.type, 'a Polygon or MultiPolygon boundary, or a Point centre');
-            else {
-              const why = polygonProblem(boundary);
-              if (why) {
-                problem('invalid-geometry', 'geometry', why, 'a valid polygon (no self-intersections)');
-                boundary = null;
-              }
-            }
+            else boundary = validPolygon(boundary) as MultiPolygon | null;
           }
         }
         if (columnsCentre && columnsCentre !== 'bad' && columnsCentre.type === 'Point') {
@@ -506,6 +545,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     ok: problems.total === 0,
     skipped: options.skipInvalid ? problems.total : 0,
     unmapped,
+    recoded,
+    repaired,
     dryRun,
     kind,
     file,

@@ -294,3 +294,39 @@ test('Shapefile (GCJ-02, real district boundaries) and GeoPackage imports', asyn
   await store.close();
   await other.close();
 });
+
+test('units: --match-names files a boundary whose code is another unit\'s under the unit of its name; --repair-geometry fixes a self-touching ring', async () => {
+  const store = await project('match-names');
+  const codes = 'code,name,parent_code\n310107,普陀区,\n310107021,万里街道,310107\n310107022,真如镇街道,310107\n';
+  assert.equal((await importFile(store, opts('units', file('mn-codes.csv', codes)))).ok, true);
+  // a 100 m-ish square per unit; the file swaps the two codes (as the OSM control crosswalk does)
+  const square = (x: number, y: number) => [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]];
+  // a ring that passes through its start point half-way (valid area, invalid ring: touches itself)
+  const selfTouching = [[[121.40, 31.24], [121.41, 31.24], [121.41, 31.25], [121.40, 31.24], [121.40, 31.25], [121.39, 31.25], [121.40, 31.24]]];
+  const features = [
+    { type: 'Feature', properties: { code: '310107021', name: '真如镇街道' }, geometry: { type: 'Polygon', coordinates: square(121.38, 31.23) } },
+    { type: 'Feature', properties: { code: '310107022', name: '万里' }, geometry: { type: 'Polygon', coordinates: selfTouching } },
+  ];
+  const gj = file('mn-boundaries.geojson', JSON.stringify({ type: 'FeatureCollection', features }));
+  const refused = await importFile(store, opts('units', gj, { matchNames: true, source: 'b' }));
+  assert.equal(refused.ok, false, 'the self-touching ring is refused without --repair-geometry');
+  assert.match(refused.problems[0].en, /--repair-geometry/);
+  const r = await importFile(store, opts('units', gj, { matchNames: true, repairGeometry: true, source: 'b' }));
+  assert.equal(r.ok, true, r.problems.map((p) => p.en).join('; '));
+  assert.deepEqual(r.recoded.map((x) => [x.givenCode, x.code]), [['310107021', '310107022'], ['310107022', '310107021']]);
+  assert.equal(r.repaired.length, 1);
+  assert.match(r.repaired[0].problem, /Self-intersection/);
+  // the self-touching ring encloses two triangles of 0.5 × 0.01² deg² each: the repair keeps that area
+  assert.ok(r.repaired[0].areaChange < 1e-9, `area change ${r.repaired[0].areaChange}`);
+  const units = new Map<string, { name: string; boundary: unknown }>();
+  for await (const u of store.records('units')) units.set(u.code, u);
+  assert.equal(units.get('310107022')!.name, '真如镇街道', 'official names kept');
+  assert.deepEqual((units.get('310107022')!.boundary as { coordinates: unknown }).coordinates, [square(121.38, 31.23)], '真如镇街道 got its own polygon');
+  assert.equal((units.get('310107021')!.boundary as { coordinates: unknown[] }).coordinates.length, 2, '万里街道: the repaired ring as two polygons');
+  // a figure-eight whose lobes cancel out is not repairable: refused, nothing written
+  const bowtie = file('mn-bowtie.geojson', JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: '310107021', name: '万里街道' }, geometry: { type: 'Polygon', coordinates: [[[121.4, 31.2], [121.41, 31.21], [121.41, 31.2], [121.4, 31.21], [121.4, 31.2]]] } }] }));
+  const bad = await importFile(store, opts('units', bowtie, { repairGeometry: true, source: 'c' }));
+  assert.equal(bad.ok, false);
+  assert.match(bad.problems[0].en, /could not repair/);
+  await store.close();
+});
