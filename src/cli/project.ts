@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LifecircleError } from '../errors.ts';
 import { loadFacilityCatalogue } from '../model/catalogue.ts';
@@ -154,6 +155,37 @@ export function addProjectCommands(program: Command): void {
     });
 
   program
+    .command('estimate-population')
+    .description('spread census totals per unit (already imported) over the residential buildings of an OSM extract, by floor area; exact per unit and age band, every number labelled an estimate')
+    .requiredOption('--buildings <osm file>', 'OSM extract (PBF or XML) with the residential buildings')
+    .addOption(new Option('--level <level>', 'which units\' totals to spread (default: the finest with totals and boundaries)').choices(['district', 'subdistrict', 'committee']))
+    .option('--year <year>', 'census year of the totals (default: the latest)', (v) => Number(v))
+    .option('--age-structure <csv>', 'split "all ages" totals into bands by shares: a CSV of age_group,share (or indicator,category,value rows with indicator=age_group)')
+    .option('--source <name>', 'source name of the estimate (re-running replaces it)', 'estimate-buildings')
+    .option('--dry-run', 'compute and report; write nothing')
+    .addOption(projectOption())
+    .action(async (o) => {
+      const { estimatePopulationFromBuildings } = await import('../import/estimate.ts');
+      const store = await openStore(o.project);
+      try {
+        const r = await estimatePopulationFromBuildings(store, { buildingsFile: o.buildings, level: o.level, year: o.year, ageStructure: o.ageStructure ? readAgeStructure(o.ageStructure) : undefined, source: o.source, dryRun: o.dryRun });
+        const pct = (x: number) => `${x.toFixed(1)} %`;
+        process.stdout.write(
+          [
+            `${r.dryRun ? 'would write' : 'wrote'} ${r.records.toLocaleString('en')} building × age-band estimates (${r.level} totals of ${r.year}): ${r.residentsPlaced.toLocaleString('en')} of ${r.residents.toLocaleString('en')} residents placed`,
+            `buildings: ${r.buildings.toLocaleString('en')} residential (${r.buildingsWithLevels.toLocaleString('en')} with levels), ${r.buildingsOutside.toLocaleString('en')} outside the units with totals`,
+            r.unitsWithoutBuildings.length ? `units with totals but no residential building (residents not placed): ${r.unitsWithoutBuildings.join(', ')}` : '',
+            r.heldBack ? `held-back check (each unit's total predicted from all units' by the same weights): MAPE ${pct(r.heldBack.mape)}, median ${pct(r.heldBack.medianApe)}, max ${pct(r.heldBack.maxApe)}, ${(r.heldBack.within20 * 100).toFixed(0)} % of units within ±20 %` : '',
+            `method: ${r.method}`,
+            r.warnings,
+          ].filter(Boolean).join('\n') + '\n',
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
     .command('export')
     .description('export a layer as GeoJSON, CSV or GeoPackage (by the output\'s extension), with provenance columns and attribution')
     .argument('<layer>', `one of ${LAYERS.join(', ')}`, kindArg)
@@ -193,4 +225,23 @@ export function addProjectCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** Age-band shares from a CSV: age_group,share columns, or the census layout indicator,category,value. */
+function readAgeStructure(file: string): Array<{ ageGroup: string; share: number }> {
+  const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  const header = lines[0].split(',').map((c) => c.trim());
+  const census = header.includes('indicator');
+  const ageCol = header.indexOf(census ? 'category' : 'age_group');
+  const shareCol = header.indexOf(census ? 'value' : 'share');
+  if (ageCol < 0 || shareCol < 0) throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: expected columns age_group,share (or indicator,category,value); found ${header.join(', ')}`, { file, record: 'row 1' });
+  const out: Array<{ ageGroup: string; share: number }> = [];
+  lines.slice(1).forEach((line, i) => {
+    const f = line.split(',').map((c) => c.trim());
+    if (census && f[header.indexOf('indicator')] !== 'age_group') return;
+    const share = Number(f[shareCol]);
+    if (!Number.isFinite(share) || share < 0) throw new LifecircleError('LAYER_FIELD_INVALID', `${file}: row ${i + 2}: share "${f[shareCol]}" is not a number >= 0`, { file, record: `row ${i + 2}`, field: census ? 'value' : 'share' });
+    out.push({ ageGroup: f[ageCol], share });
+  });
+  return out;
 }

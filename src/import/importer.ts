@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Geometry, MultiPolygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
@@ -23,7 +23,9 @@ import { parseCrs, toWgs84, type CrsName } from './crs.ts';
 import { FIELDS, resolveMapping } from './fields.ts';
 import { asMultiPolygon, interiorPoint, mapCoordinates, parseWkt, polygonProblem, positions, repairPolygon } from './geometry.ts';
 import { ProblemLog, type Problem, type ProblemCode } from './problems.ts';
-import { openRows, type RawRow } from './rows.ts';
+import { openRows, sniffFormat, type RawRow, type RowSource } from './rows.ts';
+import { openOsmFeatures } from './osm-features.ts';
+import { loadOsmTagTable } from '../model/osm-tags.ts';
 
 /** Where records may lie: a lon/lat box (default: Shanghai's city boundary box, with a small margin). */
 export interface ProjectArea {
@@ -144,12 +146,33 @@ async function sha256(file: string): Promise<string> {
  * batch writes nothing and the report lists every problem (capped per kind, counted exactly). `dryRun`
  * validates only. Records whose (source, id) is already stored are updated in place.
  */
+/** Whether a file is an OSM extract (PBF or XML), by its first bytes. */
+function isOsmFile(file: string): boolean {
+  if (!/\.(osm|pbf|xml)$/i.test(file)) return false;
+  try {
+    const fd = openSync(file, 'r');
+    const buf = Buffer.alloc(512);
+    const n = readSync(fd, buf, 0, 512, 0);
+    closeSync(fd);
+    const kind = sniffFormat(buf.subarray(0, n));
+    return kind === 'pbf' || (kind === 'xml' && buf.subarray(0, n).includes('<osm'));
+  } catch {
+    return false;
+  }
+}
+
 export async function importFile(store: ProjectStore | null, options: ImportOptions): Promise<ImportReport> {
   const { kind, file, catalogue } = options;
   const area = options.area ?? SHANGHAI_AREA;
   const source = options.source ?? basename(file);
   const problems = new ProblemLog(options.capPerProblem ?? 20);
-  const opened = openRows(file, { encoding: options.encoding, delimiter: options.delimiter, layer: options.layer });
+  // An OSM extract (PBF or XML, by its bytes) is a facility source: tagged nodes and closed ways, categories
+  // by the OSM tag table, areas (parks by size) from the polygons.
+  const osmFile = kind === 'facilities' && isOsmFile(file);
+  const opened: RowSource = osmFile ? openOsmFeatures(file, { kind: 'facilities' }) : openRows(file, { encoding: options.encoding, delimiter: options.delimiter, layer: options.layer });
+  if (osmFile) {
+    options = { ...options, osmTags: options.osmTags ?? loadOsmTagTable(catalogue), map: { land_area_m2: 'area_m2', ...options.map }, attribution: options.attribution ?? '© OpenStreetMap contributors, ODbL 1.0' };
+  }
   // a GeoPackage says its CRS; an explicit --crs must agree with it
   const declared = opened.declaredCrs ? parseCrs(opened.declaredCrs) : null;
   if (declared && options.crs && parseCrs(options.crs) !== declared) {
@@ -353,7 +376,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
 
   function buildRecords(row: RawRow): Array<RecordsByKind[RecordKind]> {
     raw = row;
-    record = recordPrefix + row.row;
+    record = opened.format === 'osm' && row.featureId ? row.featureId : recordPrefix + row.row;
     idText = idColumns.length > 1 ? idColumns.map((c) => String(row.props[c] ?? '').trim()).join('/') : (text('id') ?? row.featureId ?? null);
     recordId = kind === 'units' ? text('code') : kind === 'population' ? text('zone_id') ?? text('unit_code') : idText;
     const before = problems.total;

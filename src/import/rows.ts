@@ -15,7 +15,7 @@ export interface RawRow {
 }
 
 export interface RowSource {
-  format: 'csv' | 'geojson' | 'shapefile' | 'geopackage';
+  format: 'csv' | 'geojson' | 'shapefile' | 'geopackage' | 'osm';
   encoding: string;
   /** The CRS the file declares (GeoPackage srs_id as "EPSG:n"), when it declares one. */
   declaredCrs?: string;

@@ -330,3 +330,31 @@ test('units: --match-names files a boundary whose code is another unit\'s under 
   assert.match(bad.problems[0].en, /could not repair/);
   await store.close();
 });
+
+test('facilities straight from an OSM extract (real PBF): categories by the tag table, ids node/… and way/…, park areas from the polygons', async (t) => {
+  const data = process.env.LIFECIRCLE_DATA ?? join(new URL('../../', import.meta.url).pathname, '..', 'shared', 'data');
+  const pbf = join(data, 'osm-fixtures-real', 'liechtenstein_2013-08-03.osm.pbf');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(pbf)) return t.skip(`no ${pbf}`);
+  const store = await project('osm-facilities');
+  const liechtenstein = { name: 'Liechtenstein', bbox: [9.4, 47.0, 9.7, 47.3] as [number, number, number, number] };
+  const r = await importFile(store, opts('facilities', pbf, { area: liechtenstein, source: 'osm-li' }));
+  assert.equal(r.ok, true, r.problems.slice(0, 3).map((p) => p.en).join('; '));
+  assert.equal(r.format, 'osm');
+  const unmapped = Object.values(r.unmapped).reduce((a, b) => a + b, 0);
+  assert.equal(r.records + unmapped, r.rows, 'every candidate row is a facility or counted as unmapped');
+  assert.equal(r.batch!.inserted, r.records);
+  const rows = [];
+  for await (const f of store.records('facilities')) rows.push(f);
+  assert.ok(rows.every((f) => /^(node|way)\/\d+$/.test(f.sourceId)));
+  const ways = rows.filter((f) => f.sourceId.startsWith('way/'));
+  assert.ok(ways.length > 0 && ways.every((f) => f.landAreaM2 !== null && f.landAreaM2 > 0), 'areas carry their land area');
+  const parks = rows.filter((f) => /park$/.test(f.category));
+  for (const p of parks) if (p.sourceId.startsWith('way/')) assert.ok(p.landAreaM2! > 0);
+  assert.equal((await store.status()).batches[0].attribution, '© OpenStreetMap contributors, ODbL 1.0');
+  // the same file again updates in place
+  const again = await importFile(store, opts('facilities', pbf, { area: liechtenstein, source: 'osm-li' }));
+  assert.equal(again.batch!.inserted, 0);
+  assert.equal(again.batch!.updated, r.records);
+  await store.close();
+});
