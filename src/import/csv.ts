@@ -20,6 +20,9 @@
  *   only delimiters is a record. The last record needs no trailing record delimiter.
  * - No BOM handling (the caller strips it): a leading U+FEFF is part of the first field, and makes a quoted
  *   first field an error (csv-parse with its default `bom: false` does the same).
+ * - One deliberate difference: a NUL character right after a closing quote is an error like any other junk there,
+ *   while csv-parse 6 mistakes it for the end of its buffer (a `!nextChr` test) and keeps it as field content
+ *   (`"a"\0b` is the record ["a\0b"] there).
  * - Line numbers are physical lines, 1-based, counted the way an editor shows them: each `\r\n`, `\n` and
  *   lone `\r` ends a line wherever it stands (inside quoted fields too), whatever the record delimiter is.
  *

@@ -240,7 +240,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         return fixed.geometry;
       }
     }
-    problem('invalid-geometry', 'geometry', why, options.repairGeometry ? 'a valid polygon (a zero-width buffer could not repair it within 1 % of its area)' : 'a valid polygon (no self-intersections; --repair-geometry fixes self-touching rings)');
+    problem('invalid-geometry', 'geometry', why, options.repairGeometry ? 'a valid polygon (a zero-width buffer could not repair it within 1 % of its area)' : 'a valid polygon (no self-intersections; --repair-geometry fixes self-touching rings)', options.repairGeometry ? '有效多边形（零宽缓冲无法在面积变化 1 % 以内修复）' : '有效多边形（不得自相交；--repair-geometry 可修复自接触的环）');
     return null;
   };
   const bareName = (n: string) => n.replace(/(街道|镇|乡)$/, '');
@@ -271,21 +271,21 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     const s = typeof v === 'string' ? v.trim() : String(v).trim();
     return s.length > 0 ? s : null;
   };
-  const problem = (code: ProblemCode, field: string | null, value: unknown, expected: string) =>
-    problems.add({ code, file, record, recordId, field: field && mapping[field] ? `${field} (column ${mapping[field]})` : field, value: value === undefined || value === null ? null : String(value), expected });
+  const problem = (code: ProblemCode, field: string | null, value: unknown, expected: string, expectedZh: string) =>
+    problems.add({ code, file, record, recordId, field: field && mapping[field] ? `${field} (column ${mapping[field]})` : field, value: value === undefined || value === null ? null : String(value), expected, expectedZh });
   const number = (field: string, opts: { min?: number; max?: number; integer?: boolean; required?: boolean } = {}): number | null => {
     const v = get(field);
     if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-      if (opts.required) problem('missing-value', field, null, 'a number');
+      if (opts.required) problem('missing-value', field, null, 'a number', '数字');
       return null;
     }
     const n = typeof v === 'number' ? v : Number(String(v).trim().replace(/,(?=\d{3}\b)/g, ''));
     if (!Number.isFinite(n)) {
-      problem('not-a-number', field, v, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}`);
+      problem('not-a-number', field, v, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}`, `${opts.min !== undefined ? `不小于 ${opts.min} 的` : ''}数字`);
       return null;
     }
     if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max) || (opts.integer && !Number.isInteger(n))) {
-      problem('out-of-range', field, v, `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`);
+      problem('out-of-range', field, v, `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`, `${opts.min !== undefined ? `不小于 ${opts.min}` : ''}${opts.max !== undefined ? `且不大于 ${opts.max} ` : ''}的${opts.integer ? '整数' : '数字'}`);
       return null;
     }
     return n;
@@ -295,12 +295,12 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     if (given === null) return null;
     const code = normaliseUnitCode(given);
     if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
-      problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code');
+      problem('invalid-code', field, code, 'a 6-, 9- or 12-digit administrative code', '6、9 或 12 位行政区划代码');
       return null;
     }
     // facilities, sites and population refer to units imported before them: check now
     if (!knownUnits.has(code)) {
-      problem('unknown-unit-code', field, code, 'the code of a unit already imported (lifecircle import units …)');
+      problem('unknown-unit-code', field, code, 'the code of a unit already imported (lifecircle import units …)', '已导入单位的代码（先运行 lifecircle import units …）');
       return null;
     }
     return code;
@@ -308,7 +308,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   const duplicate = (id: string) => {
     if (writer) return false; // the store reports duplicates as it writes
     if (seenIds.has(id)) {
-      problem('duplicate-id', 'id', id, 'an id not used by an earlier row of this file');
+      problem('duplicate-id', 'id', id, 'an id not used by an earlier row of this file', '本文件前面各行未用过的编号');
       return true;
     }
     seenIds.add(id);
@@ -329,14 +329,14 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       try {
         original = parseWkt(text('wkt')!);
       } catch (e) {
-        problem('invalid-geometry', 'wkt', text('wkt')!.slice(0, 60), `WKT (${(e as Error).message})`);
+        problem('invalid-geometry', 'wkt', text('wkt')!.slice(0, 60), `WKT (${(e as Error).message})`, `有效的 WKT（${(e as Error).message}）`);
         return 'bad';
       }
     } else if (raw.geometry) original = raw.geometry;
     if (!original) return null;
     for (const p of positions(original)) {
       if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) {
-        problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates');
+        problem('invalid-coordinates', mapping.lon ? lonField : 'geometry', JSON.stringify(p), 'finite coordinates', '有限数值坐标');
         return 'bad';
       }
     }
@@ -349,8 +349,8 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
     for (const [lon, lat] of positions(g)) {
       if (inside(lon, lat)) continue;
       const [sx, sy] = crs === 'EPSG:4326' || crs === 'EPSG:4490' ? [lat, lon] : [NaN, NaN];
-      if (inside(sx, sy)) problem('coordinates-swapped', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon},${lat}`, `lon,lat inside ${area.name} — the values look like lat,lon: swap the columns (--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'})`);
-      else problem('outside-area', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon.toFixed(6)},${lat.toFixed(6)}`, `a point inside ${area.name} [${area.bbox.join(', ')}] (after converting from ${crs})`);
+      if (inside(sx, sy)) problem('coordinates-swapped', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon},${lat}`, `lon,lat inside ${area.name} — the values look like lat,lon: swap the columns (--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'})`, `${area.name} 范围内的 经度,纬度——这些值像是 纬度,经度：请交换两列（--map lon=${mapping[latField] ?? '?'} --map lat=${mapping[lonField] ?? '?'}）`);
+      else problem('outside-area', mapping.lon ? `${lonField}/${latField}` : 'geometry', `${lon.toFixed(6)},${lat.toFixed(6)}`, `a point inside ${area.name} [${area.bbox.join(', ')}] (after converting from ${crs})`, `${area.name} 范围 [${area.bbox.join(', ')}] 内的点（由 ${crs} 转换后）`);
       return 'bad';
     }
     return g;
@@ -361,7 +361,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       const valid = validPolygon(g);
       return valid ? interiorPoint(valid) : null;
     }
-    problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)');
+    problem('geometry-type', 'geometry', g.type, 'a Point (or a Polygon, located at an interior point)', '点（或多边形，取其内部点）');
     return null;
   };
   const originalXY = (): [number, number] => {
@@ -392,14 +392,14 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
           return [];
         }
         if (category !== null && options.categoryMap && options.categoryMap[category] !== undefined) category = options.categoryMap[category];
-        if (category === null) problem('missing-value', 'category', null, 'a facility category');
-        else if (!catalogue.byId.has(category)) problem('unknown-category', 'category', category, `a category id of ${basename(catalogue.file)} (e.g. ${[...catalogue.byId.keys()].slice(0, 4).join(', ')}, …) or a value mapped with --category-map`);
+        if (category === null) problem('missing-value', 'category', null, 'a facility category', '设施类别');
+        else if (!catalogue.byId.has(category)) problem('unknown-category', 'category', category, `a category id of ${basename(catalogue.file)} (e.g. ${[...catalogue.byId.keys()].slice(0, 4).join(', ')}, …) or a value mapped with --category-map`, `${basename(catalogue.file)} 中的类别编号（如 ${[...catalogue.byId.keys()].slice(0, 4).join('、')} 等），或用 --category-map 映射的取值`);
         const statusText = text('status');
         let status: FacilityStatus = options.defaultStatus ?? 'existing';
         if (statusText !== null) {
           const s = STATUS_WORDS[statusText.toLowerCase()];
           if (s) status = s;
-          else problem('unknown-status', 'status', statusText, `one of ${FACILITY_STATUSES.join(', ')} (or 现状, 在建, 规划, 关闭)`);
+          else problem('unknown-status', 'status', statusText, `one of ${FACILITY_STATUSES.join(', ')} (or 现状, 在建, 规划, 关闭)`, `${FACILITY_STATUSES.join('、')} 之一（或 现状、在建、规划、关闭）`);
         }
         const capacity = number('capacity', { min: 0 });
         const buildingAreaM2 = number('building_area_m2', { min: 0 });
@@ -407,7 +407,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         const openingYear = number('opening_year', { min: 1800, max: 2100, integer: true });
         const unitCode = unitRef('unit_code');
         const g = geometryOf();
-        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates');
+        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates', '坐标');
         const p = g && g !== 'bad' ? pointOf(g) : null;
         if (problems.total > before || !p || category === null) return [];
         const [ox, oy] = originalXY();
@@ -427,14 +427,14 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
           const k = REUSE_WORDS[word.toLowerCase()];
           if (k) {
             if (!reuseKinds.includes(k)) reuseKinds.push(k);
-          } else problem('unknown-reuse-kind', 'reuse', word, `${REUSE_KINDS.join(' / ')} (or 盘活存量 / 复合利用 / 新建)`);
+          } else problem('unknown-reuse-kind', 'reuse', word, `${REUSE_KINDS.join(' / ')} (or 盘活存量 / 复合利用 / 新建)`, `${REUSE_KINDS.join(' / ')}（或 盘活存量 / 复合利用 / 新建）`);
         }
         const floorAreaM2 = number('floor_area_m2', { min: 0 });
         const landAreaM2 = number('land_area_m2', { min: 0 });
         const costCny = number('cost_cny', { min: 0 });
         const unitCode = unitRef('unit_code');
         const g = geometryOf();
-        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates');
+        if (g === null) problem('missing-value', 'lon/lat', null, 'coordinates', '坐标');
         const p = g && g !== 'bad' ? pointOf(g) : null;
         if (problems.total > before || !p) return [];
         const [ox, oy] = originalXY();
@@ -449,11 +449,11 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         const given = text('code');
         let code = given === null ? null : normaliseUnitCode(given);
         if (code === null) {
-          problem('missing-value', 'code', null, 'an administrative code');
+          problem('missing-value', 'code', null, 'an administrative code', '行政区划代码');
           return [];
         }
         if (!/^\d{6}(\d{3}(\d{3})?)?$/.test(code)) {
-          problem('invalid-code', 'code', code, 'a 6-digit district, 9-digit sub-district or 12-digit committee code');
+          problem('invalid-code', 'code', code, 'a 6-digit district, 9-digit sub-district or 12-digit committee code', '6 位区、9 位街道/镇或 12 位居委/村委代码');
           return [];
         }
         let name = text('name');
@@ -469,10 +469,10 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         }
         if (options.matchNames && knownUnits.has(code)) name = knownUnits.get(code)!.name;
         duplicate(code);
-        if (name === null) problem('missing-value', 'name', null, 'the unit\'s name');
+        if (name === null) problem('missing-value', 'name', null, 'the unit\'s name', '单位名称');
         const levelText = text('level');
         const level: UnitLevel = (levelText as UnitLevel | null) ?? LEVEL_BY_LENGTH[code.length];
-        if (!LEVEL_BY_LENGTH[code.length] || (levelText !== null && !['district', 'subdistrict', 'committee'].includes(levelText))) problem('invalid-code', 'level', levelText, 'district / subdistrict / committee');
+        if (!LEVEL_BY_LENGTH[code.length] || (levelText !== null && !['district', 'subdistrict', 'committee'].includes(levelText))) problem('invalid-code', 'level', levelText, 'district / subdistrict / committee', 'district（区）/ subdistrict（街道/镇）/ committee（居委/村委）');
         let parentCode = text('parent_code') === null ? null : normaliseUnitCode(text('parent_code')!);
         if (parentCode === null && PARENT_LENGTH[level] > 0) parentCode = code.slice(0, PARENT_LENGTH[level]);
         if (parentCode !== null && !knownUnits.has(parentCode)) {
@@ -492,7 +492,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
             centreKind = 'given';
           } else {
             boundary = asMultiPolygon(shape);
-            if (!boundary) problem('geometry-type', 'geometry', shape.type, 'a Polygon or MultiPolygon boundary, or a Point centre');
+            if (!boundary) problem('geometry-type', 'geometry', shape.type, 'a Polygon or MultiPolygon boundary, or a Point centre', '多边形边界或点状中心');
             else boundary = validPolygon(boundary) as MultiPolygon | null;
           }
         }
@@ -511,7 +511,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
       case 'population': {
         const unitCode = unitRef('unit_code');
         const zoneId = text('zone_id') ?? unitCode;
-        if (zoneId === null) problem('missing-value', 'zone_id', null, 'a zone id (or a unit code)');
+        if (zoneId === null) problem('missing-value', 'zone_id', null, 'a zone id (or a unit code)', '分区编号（或单位代码）');
         const year = mapping.year === undefined && options.year !== undefined ? options.year : number('year', { min: 1950, max: 2100, integer: true, required: true });
         const g = geometryOf();
         const p = g && g !== 'bad' ? pointOf(g) : null;
@@ -520,7 +520,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
         const counts: Array<[string, number | null]> = [];
         if (mapping.count !== undefined) {
           const band = text('age_group') ?? 'all';
-          if (!ageBandRange(band)) problem('invalid-age-group', 'age_group', band, 'an age band "a-b", "a+" or "all" (e.g. 0-2, 60-79, 80+)');
+          if (!ageBandRange(band)) problem('invalid-age-group', 'age_group', band, 'an age band "a-b", "a+" or "all" (e.g. 0-2, 60-79, 80+)', '年龄组 "a-b"、"a+" 或 "all"（如 0-2、60-79、80+）');
           counts.push([band, number('count', { min: 0, required: true })]);
         }
         for (const band of wideBands) counts.push([band, number(`count:${band}`, { min: 0, required: true })]);

@@ -51,6 +51,8 @@ export interface Problem {
   field: string | null;
   value: string | null;
   expected: string;
+  /** What was expected, in Chinese (the English text when a caller gives none). */
+  expectedZh?: string;
   en: string;
   zh: string;
 }
@@ -74,7 +76,7 @@ export class ProblemLog {
     const en = p.en ?? `${p.file} ${p.record}${id}${field}: expected ${p.expected}${value}`;
     const zh =
       p.zh ??
-      `${p.file} 第${p.record.replace(/^(row|feature) /, '')}${p.record.startsWith('row') ? '行' : '个要素'}${p.recordId !== null ? `（编号 ${p.recordId}）` : ''}${p.field !== null ? ` 字段 ${p.field}` : ''}：${ZH[p.code]}${p.value !== null ? `，实际为 ${JSON.stringify(p.value)}` : ''}（应为 ${p.expected}）`;
+      `${p.file} 第${p.record.replace(/^(row|feature) /, '')}${p.record.startsWith('row') ? '行' : '个要素'}${p.recordId !== null ? `（编号 ${p.recordId}）` : ''}${p.field !== null ? ` 字段 ${p.field}` : ''}：${ZH[p.code]}${p.value !== null ? `，实际为 ${JSON.stringify(p.value)}` : ''}（应为 ${p.expectedZh ?? p.expected}）`;
     this.kept.push({ ...p, en, zh });
   }
 

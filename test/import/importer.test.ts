@@ -100,7 +100,7 @@ test('bad values: non-numeric capacity, swapped coordinates, outside Shanghai, u
   assert.equal(p.field, 'capacity (column capacity)');
   assert.equal(p.value, 'n/a');
   assert.match(p.en, /capacity\.csv row 1 \(id X1\) field capacity \(column capacity\): expected a number >= 0, got "n\/a"/);
-  assert.match(p.zh, /第1行（编号 X1） 字段 capacity \(column capacity\)：不是数字，实际为 "n\/a"/);
+  assert.match(p.zh, /第1行（编号 X1） 字段 capacity \(column capacity\)：不是数字，实际为 "n\/a"（应为 不小于 0 的数字）$/);
 
   const swapped = await refused('swapped', 'id,category,lon,lat\nS1,kindergarten,31.23,121.47\n');
   assert.equal(swapped.problems[0].code, 'coordinates-swapped');
