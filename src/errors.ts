@@ -14,6 +14,7 @@ export const ERROR_TABLE = {
   XML_MALFORMED: { code: 106, status: 400 },
   LAYER_INVALID: { code: 110, status: 400 },
   LAYER_FIELD_INVALID: { code: 111, status: 400 },
+  RULES_INVALID: { code: 120, status: 400 },
   // 2xx network
   GRAPH_EMPTY: { code: 200, status: 422 },
   GRAPH_FILE_INVALID: { code: 201, status: 400 },
