@@ -1,0 +1,491 @@
+import Flatbush from 'flatbush';
+import type { MultiPolygon } from 'geojson';
+import type { Graph } from '../network/graph.ts';
+import type { ModeName } from '../network/profiles.ts';
+import { snapPoints, type SnappedPoints } from '../network/snap.ts';
+import { nearestFacilityField, pointTimesFromField } from './field.ts';
+import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
+import { ageBandRange } from '../model/records.ts';
+
+/**
+ * The assessment ("unified detection"): every enabled rule of the standards catalogue checked for every unit
+ * of its level, with the residents it leaves unserved.
+ *
+ * - Homes are population zones (buildings, addresses, grid cells) with counts per stored age band. A rule's
+ *   target ages are taken from the stored bands by overlap of whole years; a band that only partly overlaps
+ *   contributes in proportion to the years it shares (open bands count to age 100), and the result is then
+ *   flagged `agesApportioned` (an estimate).
+ * - Reach: one multi-source nearest-facility field per (categories, mode), budget = the largest minutes any
+ *   rule asks of it, read at every home through its snapped foot point. A home is served when its time is
+ *   <= the rule's minutes (inclusive, like the network engine's default). Homes that could not be snapped
+ *   are unserved and counted separately (`offNetwork`).
+ * - Counts, areas and capacities: facilities belong to the unit whose code they carry, else the unit whose
+ *   boundary holds them. Only facilities with status "existing" count unless `statuses` says otherwise (a
+ *   plan is re-verified with planned ones included).
+ * - Units: a home's unit at a level is the prefix of its unit code (committee 12 digits, sub-district 9,
+ *   district 6) when its code is that fine, else the unit whose boundary holds it.
+ */
+
+export interface AssessHomes {
+  ids: string[];
+  lon: Float64Array;
+  lat: Float64Array;
+  /** The finest unit code known for each home ('' when none). */
+  unitCode: string[];
+  /** Residents per stored age band ("0-2", "60-79", "all" …), one array over homes per band. */
+  bands: Map<string, Float64Array>;
+  /** Whether the counts are estimates (disaggregated): flagged on every result that uses them. */
+  estimated: boolean;
+}
+
+export interface AssessFacilities {
+  ids: string[];
+  names: (string | null)[];
+  category: string[];
+  status: string[];
+  lon: Float64Array;
+  lat: Float64Array;
+  unitCode: (string | null)[];
+  capacity: Float64Array; // NaN = unknown
+  buildingAreaM2: Float64Array; // NaN = unknown
+  landAreaM2: Float64Array; // NaN = unknown
+}
+
+export interface AssessUnit {
+  code: string;
+  level: UnitLevel;
+  name: string;
+  parentCode: string | null;
+  boundary: MultiPolygon | null;
+}
+
+export interface AssessOptions {
+  /** Facility statuses that count (default existing only). */
+  statuses?: string[];
+  maxSnapM?: number;
+  /** Only these unit codes (and units inside them) are reported (default all with residents). */
+  within?: string[];
+}
+
+export type Verdict = 'pass' | 'fail' | 'not-applicable';
+
+export interface RuleResult {
+  ruleId: string;
+  kind: EffectiveRule['kind'];
+  level: UnitLevel;
+  unitCode: string;
+  unitName: string;
+  verdict: Verdict;
+  /** What was measured, in the rule's terms (share 0–1, count, residents per facility, m² per 1,000 …). */
+  value: number | null;
+  threshold: number;
+  /** Residents the rule is about in this unit (target ages), and how many of them it leaves unserved. */
+  targetResidents: number;
+  unservedResidents: number;
+  offNetworkResidents: number;
+  facilities: number;
+  agesApportioned: boolean;
+  estimatedPopulation: boolean;
+  note: string | null;
+}
+
+export interface Gap {
+  ruleId: string;
+  unitCode: string;
+  unitName: string;
+  level: UnitLevel;
+  shortfall: number;
+  unservedResidents: number;
+  /** Unserved homes (reach rules): id, residents of the target ages, time to the nearest facility (Infinity beyond the field's budget) and that facility. */
+  homes: Array<{ id: string; lon: number; lat: number; residents: number; nearestTimeS: number; nearestFacility: string | null }>;
+  en: string;
+  zh: string;
+}
+
+export interface AssessmentResult {
+  results: RuleResult[];
+  gaps: Gap[];
+  /** Per home and reach field ("categories|mode"): seconds to the nearest facility (Infinity beyond the budget). */
+  homeTimes: Map<string, { budgetS: number; timeS: Float64Array; facility: Int32Array }>;
+  /** Rules or parts not evaluated, and why (a rule whose categories no facility has, a catchment variant …). */
+  skipped: Array<{ ruleId: string; reason: string }>;
+  snapFailures: { homes: number; facilities: number };
+}
+
+const LEVEL_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
+const OPEN_AGE = 100;
+
+/** Weight of each stored band for a target age range: the share of the band's years inside the range. */
+export function bandWeights(bands: Iterable<string>, ages: AgeRange | undefined): { weights: Map<string, number>; apportioned: boolean } {
+  const weights = new Map<string, number>();
+  let apportioned = false;
+  const all = [...bands];
+  // counts for "all" are used only when no finer band exists (a source gives either a total or bands)
+  const fine = all.filter((b) => b !== 'all');
+  for (const band of fine.length > 0 ? fine : all) {
+    const r = ageBandRange(band);
+    if (!r) continue;
+    const lo = r[0];
+    const hi = Math.min(r[1], OPEN_AGE);
+    if (!ages) {
+      weights.set(band, 1);
+      continue;
+    }
+    const tLo = ages.min;
+    const tHi = ages.max === null ? OPEN_AGE : Math.min(ages.max, OPEN_AGE);
+    const overlap = Math.min(hi, tHi) - Math.max(lo, tLo) + 1;
+    if (overlap <= 0) continue;
+    const years = hi - lo + 1;
+    const w = Math.min(1, overlap / years);
+    if (w < 1) apportioned = true;
+    weights.set(band, w);
+  }
+  return { weights, apportioned };
+}
+
+/** Ray casting over all rings (even-odd: holes subtract). */
+function pointInMultiPolygon(lon: number, lat: number, shape: MultiPolygon): boolean {
+  let odd = false;
+  for (const polygon of shape.coordinates) {
+    for (const ring of polygon) {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const xi = ring[i][0];
+        const yi = ring[i][1];
+        const xj = ring[j][0];
+        const yj = ring[j][1];
+        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) odd = !odd;
+      }
+    }
+  }
+  return odd;
+}
+
+/** Point → unit code at one level, by boundaries (null outside all). */
+class UnitLocator {
+  private readonly units: AssessUnit[];
+  private readonly index: Flatbush | null;
+  constructor(units: AssessUnit[]) {
+    this.units = units.filter((u) => u.boundary);
+    if (this.units.length === 0) {
+      this.index = null;
+      return;
+    }
+    this.index = new Flatbush(this.units.length);
+    for (const u of this.units) {
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const poly of u.boundary!.coordinates) for (const [x, y] of poly[0]) {
+        if (x < x0) x0 = x;
+        if (y < y0) y0 = y;
+        if (x > x1) x1 = x;
+        if (y > y1) y1 = y;
+      }
+      this.index.add(x0, y0, x1, y1);
+    }
+    this.index.finish();
+  }
+  locate(lon: number, lat: number): string | null {
+    if (!this.index) return null;
+    for (const i of this.index.search(lon, lat, lon, lat)) if (pointInMultiPolygon(lon, lat, this.units[i].boundary!)) return this.units[i].code;
+    return null;
+  }
+}
+
+export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): AssessmentResult {
+  const statuses = new Set(options.statuses ?? ['existing']);
+  const unitByCode = new Map(units.map((u) => [u.code, u]));
+  const nHomes = homes.ids.length;
+  const nFac = facilities.ids.length;
+  const skipped: AssessmentResult['skipped'] = [];
+  const active = rules.filter((r) => r.enabled);
+
+  // --- units of homes and facilities per level -------------------------------------------------------------
+  const locators = new Map<UnitLevel, UnitLocator>();
+  const locator = (level: UnitLevel) => {
+    let l = locators.get(level);
+    if (!l) locators.set(level, (l = new UnitLocator(units.filter((u) => u.level === level))));
+    return l;
+  };
+  const homeUnits = new Map<UnitLevel, (string | null)[]>();
+  const homeUnitAt = (level: UnitLevel) => {
+    let a = homeUnits.get(level);
+    if (a) return a;
+    const len = LEVEL_LENGTH[level];
+    a = homes.unitCode.map((c, i) => (c.length >= len ? c.slice(0, len) : locator(level).locate(homes.lon[i], homes.lat[i])));
+    homeUnits.set(level, a);
+    return a;
+  };
+  const facilityUnits = new Map<UnitLevel, (string | null)[]>();
+  const facilityUnitAt = (level: UnitLevel) => {
+    let a = facilityUnits.get(level);
+    if (a) return a;
+    const len = LEVEL_LENGTH[level];
+    a = facilities.unitCode.map((c, i) => (c && c.length >= len ? c.slice(0, len) : locator(level).locate(facilities.lon[i], facilities.lat[i])));
+    facilityUnits.set(level, a);
+    return a;
+  };
+  const within = options.within;
+  const reported = (code: string) => !within || within.some((w) => code.startsWith(w) || w.startsWith(code));
+
+  // --- target residents per rule (by age) -------------------------------------------------------------------
+  const targetCache = new Map<string, { counts: Float64Array; apportioned: boolean }>();
+  const targetOf = (ages: AgeRange | undefined) => {
+    const key = ages ? `${ages.min}-${ages.max ?? ''}` : 'all';
+    let t = targetCache.get(key);
+    if (t) return t;
+    const { weights, apportioned } = bandWeights(homes.bands.keys(), ages);
+    const counts = new Float64Array(nHomes);
+    for (const [band, w] of weights) {
+      const c = homes.bands.get(band)!;
+      for (let i = 0; i < nHomes; i++) counts[i] += w * c[i];
+    }
+    targetCache.set(key, (t = { counts, apportioned }));
+    return t;
+  };
+
+  // --- facility selection ------------------------------------------------------------------------------------
+  const facilitiesOf = (categories: readonly string[]) => {
+    const set = new Set(categories);
+    const out: number[] = [];
+    for (let f = 0; f < nFac; f++) if (set.has(facilities.category[f]) && statuses.has(facilities.status[f])) out.push(f);
+    return out;
+  };
+
+  // --- reach fields: one per (categories, mode), with the largest budget asked of it ---------------------------
+  const budgets = new Map<string, { categories: string[]; mode: ModeName; budgetS: number }>();
+  const fieldKey = (categories: readonly string[], mode: string) => `${[...categories].sort().join('+')}|${mode}`;
+  for (const r of active) {
+    if (r.kind !== 'reach') continue;
+    const key = fieldKey(r.categories, r.mode);
+    const b = budgets.get(key);
+    const s = r.minutes * 60;
+    if (!b) budgets.set(key, { categories: [...r.categories], mode: r.mode as ModeName, budgetS: s });
+    else b.budgetS = Math.max(b.budgetS, s);
+  }
+  const homeSnaps = new Map<string, SnappedPoints>();
+  let homeSnapFailures = 0;
+  let facilitySnapFailures = 0;
+  const homeTimes: AssessmentResult['homeTimes'] = new Map();
+  for (const [key, b] of budgets) {
+    if (!graph.modeNames.includes(b.mode)) continue;
+    const mode = graph.mode(b.mode);
+    let snaps = homeSnaps.get(b.mode);
+    if (!snaps) {
+      homeSnaps.set(b.mode, (snaps = snapPoints(graph, mode, homes.lon, homes.lat, options.maxSnapM)));
+      homeSnapFailures = Math.max(homeSnapFailures, snaps.failures.length);
+    }
+    const chosen = facilitiesOf(b.categories);
+    if (chosen.length === 0) {
+      homeTimes.set(key, { budgetS: b.budgetS, timeS: new Float64Array(nHomes).fill(Infinity), facility: new Int32Array(nHomes).fill(-1) });
+      continue;
+    }
+    const lons = Float64Array.from(chosen, (f) => facilities.lon[f]);
+    const lats = Float64Array.from(chosen, (f) => facilities.lat[f]);
+    const field = nearestFacilityField(graph, mode, lons, lats, b.budgetS, { maxSnapM: options.maxSnapM });
+    facilitySnapFailures += field.facilities.failures.length;
+    const t = pointTimesFromField(graph, field, snaps);
+    // field facility index → global facility index
+    const facility = Int32Array.from(t.facility, (i) => (i >= 0 ? chosen[i] : -1));
+    homeTimes.set(key, { budgetS: b.budgetS, timeS: t.timeS, facility });
+  }
+
+  const results: RuleResult[] = [];
+  const gaps: Gap[] = [];
+  const unitName = (code: string) => unitByCode.get(code)?.name ?? code;
+  const unitsAt = (level: UnitLevel, codes: Iterable<string | null>) => [...new Set([...codes].filter((c): c is string => c !== null && reported(c)))].sort();
+  const fmt = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en') : x.toLocaleString('en', { maximumFractionDigits: 2 }));
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+  for (const rule of active) {
+    const level = rule.unitLevel;
+    const hu = homeUnitAt(level);
+    const catsKnown = facilitiesOf(rule.categories);
+    if (catsKnown.length === 0 && rule.kind !== 'count_per_unit' && rule.kind !== 'population_per_facility') {
+      skipped.push({ ruleId: rule.id, reason: `no facility of ${rule.categories.join(', ')} with status ${[...statuses].join('/')} in the project: every unit would fail; import them first (reported as fail where residents live)` });
+    }
+    const base = (code: string) => ({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated });
+    switch (rule.kind) {
+      case 'reach': {
+        const key = fieldKey(rule.categories, rule.mode);
+        const times = homeTimes.get(key);
+        if (!times) {
+          skipped.push({ ruleId: rule.id, reason: `the graph has no ${rule.mode} mode (build it with --modes ${rule.mode})` });
+          continue;
+        }
+        const target = targetOf(rule.ages);
+        const limitS = rule.minutes * 60;
+        const snaps = homeSnaps.get(rule.mode)!;
+        const byUnit = new Map<string, { target: number; served: number; off: number; homes: number[] }>();
+        for (let i = 0; i < nHomes; i++) {
+          const code = hu[i];
+          const n = target.counts[i];
+          if (code === null || n <= 0) continue;
+          let u = byUnit.get(code);
+          if (!u) byUnit.set(code, (u = { target: 0, served: 0, off: 0, homes: [] }));
+          u.target += n;
+          if (times.timeS[i] <= limitS) u.served += n;
+          else {
+            u.homes.push(i);
+            if (snaps.chain[i] < 0) u.off += n;
+          }
+        }
+        for (const code of unitsAt(level, byUnit.keys())) {
+          const u = byUnit.get(code)!;
+          const share = u.served / u.target;
+          const pass = share >= rule.targetShare - 1e-12;
+          const unserved = u.target - u.served;
+          results.push({ ...base(code), verdict: pass ? 'pass' : 'fail', value: share, threshold: rule.targetShare, targetResidents: u.target, unservedResidents: unserved, offNetworkResidents: u.off, facilities: catsKnown.length, agesApportioned: target.apportioned, note: null });
+          if (!pass) {
+            const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
+            const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
+            const modeZh = { walk: '步行', elderly: '老年人步行', bike: '骑行' }[rule.mode];
+            const homesOut = u.homes
+              .sort((a, b) => target.counts[b] - target.counts[a])
+              .map((i) => ({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: target.counts[i], nearestTimeS: times.timeS[i], nearestFacility: times.facility[i] >= 0 ? facilities.ids[times.facility[i]] : null }));
+            gaps.push({
+              ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: unserved, homes: homesOut,
+              en: `${unitName(code)}: ${pct(share)} of ${fmt(Math.round(u.target))} residents ${who} reach a ${rule.categories.join(' / ')} within ${rule.minutes} min by ${rule.mode} (target ${pct(rule.targetShare)}); ${fmt(Math.round(unserved))} do not${u.off > 0 ? ` (${fmt(Math.round(u.off))} of them live off the network)` : ''}.`,
+              zh: `${unitName(code)}：${whoZh}居民 ${fmt(Math.round(u.target))} 人中 ${pct(share)} 可在${modeZh} ${rule.minutes} 分钟内到达${rule.categories.join('、')}（目标 ${pct(rule.targetShare)}），${fmt(Math.round(unserved))} 人未覆盖${u.off > 0 ? `（其中 ${fmt(Math.round(u.off))} 人不在路网上）` : ''}。`,
+            });
+          }
+        }
+        break;
+      }
+      case 'count_per_unit':
+      case 'population_per_facility':
+      case 'area_per_1000':
+      case 'per_capita_area':
+      case 'capacity_ratio': {
+        if ((rule.kind === 'area_per_1000' && rule.withinM !== undefined) || (rule.kind === 'capacity_ratio' && rule.withinMinutes !== undefined)) {
+          skipped.push({ ruleId: rule.id, reason: 'the floating-catchment variant (area or capacity within a walking radius) is not evaluated yet; the per-unit variant of the same norm is' });
+          continue;
+        }
+        const fu = facilityUnitAt(level);
+        const ages = rule.kind === 'capacity_ratio' ? rule.ages : undefined;
+        const target = targetOf(ages);
+        const residents = new Map<string, number>();
+        for (let i = 0; i < nHomes; i++) if (hu[i] !== null && target.counts[i] > 0) residents.set(hu[i]!, (residents.get(hu[i]!) ?? 0) + target.counts[i]);
+        const count = new Map<string, number>();
+        const amount = new Map<string, number>();
+        const unknown = new Map<string, number>();
+        for (const f of catsKnown) {
+          const code = fu[f];
+          if (code === null) continue;
+          count.set(code, (count.get(code) ?? 0) + 1);
+          const v = rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' || rule.kind === 'per_capita_area' ? (rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f]) : 0;
+          if (Number.isNaN(v)) unknown.set(code, (unknown.get(code) ?? 0) + 1);
+          else amount.set(code, (amount.get(code) ?? 0) + v);
+        }
+        const committees = new Map<string, number>();
+        if (rule.kind === 'count_per_unit' && rule.perCommittees !== undefined) {
+          for (const u of units) if (u.level === 'committee') {
+            const parent = u.code.slice(0, LEVEL_LENGTH[level]);
+            committees.set(parent, (committees.get(parent) ?? 0) + 1);
+          }
+        }
+        // every unit with residents of any age is reported (not-applicable when none of the target ages live there)
+        const everyone = targetOf(undefined).counts;
+        const inhabited = new Set<string>();
+        for (let i = 0; i < nHomes; i++) if (hu[i] !== null && everyone[i] > 0) inhabited.add(hu[i]!);
+        const codes = unitsAt(level, [...inhabited, ...residents.keys(), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
+        let passing = 0;
+        for (const code of codes) {
+          const pop = residents.get(code) ?? 0;
+          const n = count.get(code) ?? 0;
+          const a = amount.get(code) ?? 0;
+          const missing = unknown.get(code) ?? 0;
+          let value: number | null;
+          let threshold: number;
+          let verdict: Verdict;
+          let shortfallText = '';
+          let shortfallZh = '';
+          let note: string | null = missing > 0 ? `${missing} of ${n} facilities have no ${rule.kind === 'capacity_ratio' ? 'capacity' : 'area'} in the data: counted as 0` : null;
+          if (rule.kind === 'count_per_unit') {
+            const c = committees.get(code) ?? 0;
+            threshold = rule.perCommittees !== undefined ? rule.minCount * Math.max(1, Math.ceil(c / rule.perCommittees)) : rule.minCount;
+            value = n;
+            verdict = n >= threshold ? 'pass' : 'fail';
+            shortfallText = `${n} ${rule.categories.join(' / ')} where ${threshold} are required${rule.perCommittees !== undefined ? ` (${rule.minCount} per ${rule.perCommittees} committees, ${c} committees)` : ''}`;
+            shortfallZh = `现有${rule.categories.join('、')} ${n} 处，应有 ${threshold} 处`;
+            if (rule.perCommittees !== undefined && c === 0) note = 'no committees of this unit in the project: one set required';
+          } else if (pop <= 0) {
+            results.push({ ...base(code), verdict: 'not-applicable', value: null, threshold: 0, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: 'no target residents' });
+            continue;
+          } else if (rule.kind === 'population_per_facility') {
+            threshold = rule.maxResidentsPerFacility;
+            value = n > 0 ? pop / n : Infinity;
+            verdict = value <= threshold ? 'pass' : 'fail';
+            const need = Math.ceil(pop / threshold);
+            shortfallText = `${fmt(Math.round(pop))} residents share ${n} ${rule.categories.join(' / ')} (at most ${fmt(threshold)} per facility: ${need} needed)`;
+            shortfallZh = `${fmt(Math.round(pop))} 名居民共用 ${n} 处${rule.categories.join('、')}（每处至多 ${fmt(threshold)} 人，需 ${need} 处）`;
+          } else if (rule.kind === 'area_per_1000') {
+            threshold = rule.minAreaM2Per1000;
+            value = (a / pop) * 1000;
+            verdict = value >= threshold ? 'pass' : 'fail';
+            shortfallText = `${fmt(value)} m² of ${rule.areaField} area per 1,000 residents (norm ${fmt(threshold)}: ${fmt(Math.max(0, (threshold * pop) / 1000 - a))} m² short)`;
+            shortfallZh = `每千人${rule.areaField === 'building' ? '建筑' : '用地'}面积 ${fmt(value)} m²（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, (threshold * pop) / 1000 - a))} m²）`;
+          } else if (rule.kind === 'per_capita_area') {
+            threshold = rule.minM2PerResident;
+            value = a / pop;
+            verdict = value >= threshold ? 'pass' : 'fail';
+            shortfallText = `${fmt(value)} m² per resident (norm ${fmt(threshold)}: ${fmt(Math.max(0, threshold * pop - a))} m² short)`;
+            shortfallZh = `人均 ${fmt(value)} m²（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, threshold * pop - a))} m²）`;
+          } else {
+            threshold = rule.minPlacesPerTarget;
+            value = a / pop;
+            verdict = value >= threshold ? 'pass' : 'fail';
+            shortfallText = `${fmt(value)} places per resident aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`} (norm ${fmt(threshold)}: ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} places short)`;
+            shortfallZh = `每名目标年龄居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} 个）`;
+          }
+          if (verdict === 'pass') passing++;
+          results.push({ ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note });
+          if (verdict === 'fail') {
+            gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: value === null || !Number.isFinite(value) ? 1 : Math.abs(threshold - value) / threshold, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${shortfallText}.`, zh: `${unitName(code)}：${shortfallZh}。` });
+          }
+        }
+        if (rule.kind === 'count_per_unit' && rule.unitShare !== undefined && codes.length > 0) {
+          const share = passing / codes.length;
+          results.push({ ruleId: rule.id, kind: rule.kind, level, unitCode: '*', unitName: `all ${level} units`, estimatedPopulation: false, verdict: share >= rule.unitShare - 1e-12 ? 'pass' : 'fail', value: share, threshold: rule.unitShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: catsKnown.length, agesApportioned: false, note: `${passing} of ${codes.length} units pass` });
+        }
+        break;
+      }
+      case 'rail_bus_share': {
+        const stations = catsKnown;
+        const stops = facilitiesOf(rule.busCategories);
+        if (!graph.modeNames.includes('walk')) {
+          skipped.push({ ruleId: rule.id, reason: 'the graph has no walk mode' });
+          continue;
+        }
+        const mode = graph.mode('walk');
+        const budgetS = rule.withinM / mode.speedMps;
+        const stationSnaps = snapPoints(graph, mode, Float64Array.from(stations, (f) => facilities.lon[f]), Float64Array.from(stations, (f) => facilities.lat[f]), options.maxSnapM);
+        let near: Float64Array = new Float64Array(stations.length).fill(Infinity);
+        if (stops.length > 0) {
+          const field = nearestFacilityField(graph, mode, Float64Array.from(stops, (f) => facilities.lon[f]), Float64Array.from(stops, (f) => facilities.lat[f]), budgetS, { maxSnapM: options.maxSnapM });
+          near = pointTimesFromField(graph, field, stationSnaps).timeS;
+        }
+        const fu = facilityUnitAt(level);
+        const byUnit = new Map<string, { n: number; ok: number }>();
+        stations.forEach((f, k) => {
+          const code = fu[f];
+          if (code === null) return;
+          const u = byUnit.get(code) ?? { n: 0, ok: 0 };
+          u.n++;
+          if (near[k] <= budgetS) u.ok++;
+          byUnit.set(code, u);
+        });
+        for (const code of unitsAt(level, byUnit.keys())) {
+          const u = byUnit.get(code)!;
+          const share = u.ok / u.n;
+          const verdict: Verdict = share >= rule.targetShare - 1e-12 ? 'pass' : 'fail';
+          results.push({ ...base(code), estimatedPopulation: false, verdict, value: share, threshold: rule.targetShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: u.n, agesApportioned: false, note: `${u.ok} of ${u.n} stations have a bus stop within ${rule.withinM} m of walking` });
+          if (verdict === 'fail') gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${u.n - u.ok} of ${u.n} rail stations have no bus stop within ${rule.withinM} m walk.`, zh: `${unitName(code)}：${u.n} 个轨交站点中 ${u.n - u.ok} 个步行 ${rule.withinM} 米内无公交站。` });
+        }
+        break;
+      }
+    }
+  }
+  return { results, gaps, homeTimes, skipped, snapFailures: { homes: homeSnapFailures, facilities: facilitySnapFailures } };
+}

@@ -1,0 +1,171 @@
+/**
+ * The assessment on a hand-made street: every rule kind, with each expected number worked out below from
+ * blocks × seconds and head counts, never read back from the code under test.
+ *
+ *   A-B-C-D-E-F     one residential street, 100 m blocks, walk 1.25 m/s → 80 s per block
+ *
+ * Homes (exactly on nodes, so no access leg):
+ *   h1 at B, committee …001: band 3-5 → 10 residents
+ *   h2 at D, committee …001: band 0-5 → 12 residents (3-5 is 3 of its 6 years → 6, apportioned)
+ *   h3 at F, committee …002: band 3-5 → 4 residents
+ * Facilities: kindergarten at A (18 places), health station at C, day-care centre at E (1 m² building),
+ *   park at E (52 m² land), rail stations at C and F, a bus stop at D. None carries a unit code: they are
+ *   placed by the sub-district boundary, a box around the street.
+ *
+ * Reach, kindergarten within 4 min (240 s), ages 3-5, target 100 %:
+ *   h1: 1 block = 80 s ✓; h2: 3 blocks = 240 s ✓ (on the cutoff, inclusive); h3: 5 blocks = 400 s ✗.
+ *   committee …001: 16 of 16 → pass; committee …002: 0 of 4 → fail, 4 unserved, nearest beyond the field.
+ *   sub-district: 16 of 20 = 0.8 → fail.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assess, bandWeights, type AssessFacilities, type AssessHomes, type AssessUnit } from '../../src/analysis/assess.ts';
+import { RuleSchema, type EffectiveRule } from '../../src/standards/schema.ts';
+import { writeAsciiOsm } from '../helpers/ascii-network.ts';
+import { buildFromOsm } from '../helpers/graph.ts';
+
+const net = writeAsciiOsm('A-B-C-D-E-F', { ABCDEF: { highway: 'residential' } });
+const { graph } = await buildFromOsm(net.path, ['walk']);
+const at = (letter: string) => net.node(letter);
+
+const C1 = '310101001001';
+const C2 = '310101001002';
+const S = '310101001';
+const homes: AssessHomes = {
+  ids: ['h1', 'h2', 'h3'],
+  lon: Float64Array.from(['B', 'D', 'F'], (l) => at(l).lon),
+  lat: Float64Array.from(['B', 'D', 'F'], (l) => at(l).lat),
+  unitCode: [C1, C1, C2],
+  bands: new Map([
+    ['3-5', Float64Array.of(10, 0, 4)],
+    ['0-5', Float64Array.of(0, 12, 0)],
+  ]),
+  estimated: false,
+};
+const placed: Array<[string, string, string, number, number, number]> = [
+  // id, category, at, capacity, building m², land m²
+  ['k1', 'kindergarten', 'A', 18, NaN, NaN],
+  ['hs1', 'community_health_station', 'C', NaN, NaN, NaN],
+  ['dc1', 'elderly_day_care_centre', 'E', NaN, 1, NaN],
+  ['p1', 'community_park', 'E', NaN, NaN, 52],
+  ['r1', 'rail_transit_station', 'C', NaN, NaN, NaN],
+  ['r2', 'rail_transit_station', 'F', NaN, NaN, NaN],
+  ['b1', 'bus_stop', 'D', NaN, NaN, NaN],
+  ['k-planned', 'kindergarten', 'F', 30, NaN, NaN],
+];
+const facilities: AssessFacilities = {
+  ids: placed.map((p) => p[0]),
+  names: placed.map(() => null),
+  category: placed.map((p) => p[1]),
+  status: placed.map((p) => (p[0] === 'k-planned' ? 'planned' : 'existing')),
+  lon: Float64Array.from(placed, (p) => at(p[2]).lon),
+  lat: Float64Array.from(placed, (p) => at(p[2]).lat),
+  unitCode: placed.map(() => null),
+  capacity: Float64Array.from(placed, (p) => p[3]),
+  buildingAreaM2: Float64Array.from(placed, (p) => p[4]),
+  landAreaM2: Float64Array.from(placed, (p) => p[5]),
+};
+const [x0, x1] = [at('A').lon - 0.01, at('F').lon + 0.01];
+const [y0, y1] = [at('A').lat - 0.01, at('A').lat + 0.01];
+const units: AssessUnit[] = [
+  { code: S, level: 'subdistrict', name: '测试街道', parentCode: '310101', boundary: { type: 'MultiPolygon', coordinates: [[[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]] } },
+  // seven committees: one health station per 5 committees asks for ceil(7 / 5) = 2
+  ...Array.from({ length: 7 }, (_, i): AssessUnit => ({ code: `${S}00${i + 1}`, level: 'committee', name: `居委${i + 1}`, parentCode: S, boundary: null })),
+];
+
+const common = { title: { zh: '测试', en: 'test' }, domain: 'education', mandatory: true, verification: 'primary', citation: { document: 'test', clause: '1' }, sourceRuleIds: [] };
+/** Through the catalogue's schema, so the fixtures are rules a user could write. */
+const rule = (r: Record<string, unknown>): EffectiveRule => ({ ...RuleSchema.parse({ ...common, ...r }), enabled: true });
+const reachRule = (id: string, unitLevel: string) => rule({ id, kind: 'reach', categories: ['kindergarten'], unitLevel, mode: 'walk', minutes: 4, targetShare: 1, ages: { min: 3, max: 5 } });
+
+test('target ages from stored bands by overlap of years', () => {
+  assert.deepEqual(bandWeights(['0-5', '6-11'], { min: 3, max: 5 }), { weights: new Map([['0-5', 0.5]]), apportioned: true });
+  assert.deepEqual(bandWeights(['60-79', '80+'], { min: 60, max: null }), { weights: new Map([['60-79', 1], ['80+', 1]]), apportioned: false });
+  // "all" is used only when there are no finer bands: 0-100 holds 101 years, 3 of them are 3-5
+  const all = bandWeights(['all'], { min: 3, max: 5 });
+  assert.ok(Math.abs(all.weights.get('all')! - 3 / 101) < 1e-15 && all.apportioned);
+});
+
+test('reach: served shares per committee and sub-district, cutoff inclusive, gaps with the unserved homes', () => {
+  const r = assess(graph, [reachRule('k-c', 'committee'), reachRule('k-s', 'subdistrict')], homes, facilities, units);
+  const byKey = new Map(r.results.map((x) => [`${x.ruleId} ${x.unitCode}`, x]));
+  const c1 = byKey.get(`k-c ${C1}`)!;
+  assert.equal(c1.verdict, 'pass');
+  assert.equal(c1.targetResidents, 16);
+  assert.equal(c1.value, 1);
+  assert.equal(c1.agesApportioned, true, 'h2\'s 0-5 band was apportioned');
+  const c2 = byKey.get(`k-c ${C2}`)!;
+  assert.deepEqual([c2.verdict, c2.value, c2.targetResidents, c2.unservedResidents], ['fail', 0, 4, 4]);
+  const s = byKey.get(`k-s ${S}`)!;
+  assert.deepEqual([s.verdict, s.value, s.targetResidents, s.unservedResidents], ['fail', 0.8, 20, 4]);
+  const times = r.homeTimes.get('kindergarten|walk')!;
+  assert.ok(Math.abs(times.timeS[0] - 80) < 1e-6 && Math.abs(times.timeS[1] - 240) < 1e-6, `${times.timeS}`);
+  assert.equal(times.timeS[2], Infinity, 'beyond the 240 s field');
+  const gap = r.gaps.find((g) => g.ruleId === 'k-c')!;
+  assert.equal(gap.unitCode, C2);
+  assert.deepEqual(gap.homes.map((h) => [h.id, h.residents, h.nearestTimeS]), [['h3', 4, Infinity]]);
+  assert.match(gap.en, /0\.0 % of 4 residents aged 3-5 reach a kindergarten within 4 min by walk \(target 100\.0 %\); 4 do not/);
+  assert.match(gap.zh, /3-5岁居民 4 人中 0\.0 % 可在步行 4 分钟内到达kindergarten/);
+  // re-verification of a plan: the planned kindergarten at F serves h3 (0 s)
+  const plan = assess(graph, [reachRule('k-c', 'committee')], homes, facilities, units, { statuses: ['existing', 'planned'] });
+  assert.ok(plan.results.every((x) => x.verdict === 'pass'));
+});
+
+test('reach rate grows with the time budget, and served + unserved = target residents', () => {
+  let previous = -1;
+  for (const minutes of [1, 2, 4, 6, 8]) {
+    const r = assess(graph, [rule({ id: 'k', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'walk', minutes, targetShare: 1 })], homes, facilities, units);
+    const s = r.results[0];
+    assert.ok(s.value! >= previous);
+    previous = s.value!;
+    assert.ok(Math.abs(s.value! * s.targetResidents + s.unservedResidents - s.targetResidents) < 1e-9);
+  }
+  assert.equal(previous, 1, '8 min = 480 s reaches F (400 s)');
+});
+
+test('counts, residents per facility, areas per 1,000 and per resident, capacity ratio, rail–bus share', () => {
+  const rules = [
+    rule({ id: 'count', kind: 'count_per_unit', categories: ['kindergarten'], unitLevel: 'subdistrict', minCount: 1 }),
+    rule({ id: 'per-committees', kind: 'count_per_unit', categories: ['community_health_station'], unitLevel: 'subdistrict', minCount: 1, perCommittees: 5 }),
+    rule({ id: 'pop-per', kind: 'population_per_facility', categories: ['community_health_station'], unitLevel: 'subdistrict', maxResidentsPerFacility: 10 }),
+    rule({ id: 'area', kind: 'area_per_1000', categories: ['elderly_day_care_centre'], unitLevel: 'subdistrict', minAreaM2Per1000: 40, areaField: 'building' }),
+    rule({ id: 'green', kind: 'per_capita_area', categories: ['community_park'], unitLevel: 'subdistrict', minM2PerResident: 2, areaField: 'land' }),
+    rule({ id: 'places', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'subdistrict', minPlacesPerTarget: 1, ages: { min: 3, max: 5 } }),
+    rule({ id: 'rail-bus', kind: 'rail_bus_share', categories: ['rail_transit_station'], unitLevel: 'subdistrict', withinM: 100, targetShare: 1, busCategories: ['bus_stop'] }),
+  ];
+  const r = assess(graph, rules, homes, facilities, units);
+  const v = (id: string) => r.results.find((x) => x.ruleId === id)!;
+  // one existing kindergarten (the planned one does not count)
+  assert.deepEqual([v('count').verdict, v('count').value, v('count').threshold], ['pass', 1, 1]);
+  // 7 committees → 2 stations required, 1 found
+  assert.deepEqual([v('per-committees').verdict, v('per-committees').value, v('per-committees').threshold], ['fail', 1, 2]);
+  // all ages: 10 + 12 + 4 = 26 residents on one station (at most 10 each → 3 needed)
+  assert.deepEqual([v('pop-per').verdict, v('pop-per').value], ['fail', 26]);
+  assert.match(r.gaps.find((g) => g.ruleId === 'pop-per')!.en, /26 residents share 1 community_health_station \(at most 10 per facility: 3 needed\)/);
+  // 1 m² / 26 residents × 1000 = 38.46 m² per 1,000 < 40: short by 40 × 26 / 1000 − 1 = 0.04 m²
+  assert.equal(v('area').verdict, 'fail');
+  assert.ok(Math.abs(v('area').value! - 1000 / 26) < 1e-9);
+  // 52 m² / 26 = 2 m² per resident: exactly the norm → pass
+  assert.deepEqual([v('green').verdict, v('green').value], ['pass', 2]);
+  // 18 places / 20 children aged 3-5 = 0.9 < 1 → 2 places short
+  assert.equal(v('places').verdict, 'fail');
+  assert.ok(Math.abs(v('places').value! - 0.9) < 1e-12);
+  assert.match(r.gaps.find((g) => g.ruleId === 'places')!.en, /2 places short/);
+  // station C has the stop at D 100 m away (80 s = 100 m at 1.25 m/s, inclusive); F's nearest stop is 200 m away
+  assert.deepEqual([v('rail-bus').verdict, v('rail-bus').value, v('rail-bus').note], ['fail', 0.5, '1 of 2 stations have a bus stop within 100 m of walking']);
+});
+
+test('bad input: a category no facility has, a catchment variant, a unit without residents — the rest still runs', () => {
+  const rules = [
+    rule({ id: 'nothing', kind: 'reach', categories: ['library'], unitLevel: 'subdistrict', mode: 'walk', minutes: 15, targetShare: 1 }),
+    rule({ id: 'catchment', kind: 'area_per_1000', categories: ['elderly_day_care_centre'], unitLevel: 'subdistrict', minAreaM2Per1000: 40, areaField: 'building', withinM: 1000 }),
+    rule({ id: 'elderly-area', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'subdistrict', minPlacesPerTarget: 1, ages: { min: 60, max: null } }),
+    reachRule('k-s', 'subdistrict'),
+  ];
+  const r = assess(graph, rules, homes, facilities, units);
+  assert.match(r.skipped.find((s) => s.ruleId === 'nothing')!.reason, /no facility of library/);
+  assert.match(r.skipped.find((s) => s.ruleId === 'catchment')!.reason, /floating-catchment variant/);
+  assert.equal(r.results.find((x) => x.ruleId === 'nothing')!.verdict, 'fail', 'residents with no library at all fail');
+  assert.equal(r.results.find((x) => x.ruleId === 'elderly-area')!.verdict, 'not-applicable', 'no residents aged 60+');
+  assert.equal(r.results.find((x) => x.ruleId === 'k-s')!.value, 0.8, 'the other rules still ran');
+});
