@@ -227,7 +227,8 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
     return a;
   };
   const within = options.within;
-  const reported = (code: string) => !within || within.some((w) => code.startsWith(w) || w.startsWith(code));
+  // units inside the reported ones (a district only partly inside is not reported: its numbers would be partial)
+  const reported = (code: string) => !within || within.some((w) => code.startsWith(w));
 
   // --- target residents per rule (by age) -------------------------------------------------------------------
   const targetCache = new Map<string, { counts: Float64Array; apportioned: boolean }>();
@@ -298,12 +299,23 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
   const fmt = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en') : x.toLocaleString('en', { maximumFractionDigits: 2 }));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+  const PARENT_LEVEL: Record<UnitLevel, UnitLevel | null> = { committee: 'subdistrict', subdistrict: 'district', district: null };
   for (const rule of active) {
-    const level = rule.unitLevel;
+    // A level no home can be placed in (committees without codes or boundaries in the data) falls back to
+    // the level above, and every result says so.
+    let level: UnitLevel = rule.unitLevel;
+    let fallbackNote: string | null = null;
+    while (homeUnitAt(level).every((c) => c === null) && PARENT_LEVEL[level]) {
+      const up: UnitLevel = PARENT_LEVEL[level]!;
+      fallbackNote = `evaluated per ${up}: no home could be placed in a ${rule.unitLevel} (no codes or boundaries in the data)`;
+      level = up;
+    }
     const hu = homeUnitAt(level);
     const catsKnown = facilitiesOf(rule.categories);
-    if (catsKnown.length === 0 && rule.kind !== 'count_per_unit' && rule.kind !== 'population_per_facility') {
-      skipped.push({ ruleId: rule.id, reason: `no facility of ${rule.categories.join(', ')} with status ${[...statuses].join('/')} in the project: every unit would fail; import them first (reported as fail where residents live)` });
+    if (catsKnown.length === 0) {
+      // Every unit would fail for want of data rather than of facilities: say so once instead.
+      skipped.push({ ruleId: rule.id, reason: `not evaluated: the project has no ${rule.categories.join(' / ')} (status ${[...statuses].join('/')}); import them (or check the source's coverage) and run again` });
+      continue;
     }
     const base = (code: string) => ({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated });
     switch (rule.kind) {
@@ -336,7 +348,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
           const share = u.served / u.target;
           const pass = share >= rule.targetShare - 1e-12;
           const unserved = u.target - u.served;
-          results.push({ ...base(code), verdict: pass ? 'pass' : 'fail', value: share, threshold: rule.targetShare, targetResidents: u.target, unservedResidents: unserved, offNetworkResidents: u.off, facilities: catsKnown.length, agesApportioned: target.apportioned, note: null });
+          results.push({ ...base(code), verdict: pass ? 'pass' : 'fail', value: share, threshold: rule.targetShare, targetResidents: u.target, unservedResidents: unserved, offNetworkResidents: u.off, facilities: catsKnown.length, agesApportioned: target.apportioned, note: fallbackNote });
           if (!pass) {
             const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
             const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
@@ -440,7 +452,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
             shortfallZh = `每名目标年龄居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} 个）`;
           }
           if (verdict === 'pass') passing++;
-          results.push({ ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note });
+          results.push({ ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: [fallbackNote, note].filter(Boolean).join('; ') || null });
           if (verdict === 'fail') {
             gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: value === null || !Number.isFinite(value) ? 1 : Math.abs(threshold - value) / threshold, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${shortfallText}.`, zh: `${unitName(code)}：${shortfallZh}。` });
           }

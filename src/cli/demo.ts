@@ -8,8 +8,19 @@ import { ReachEngine, reachFrom, reachedPieces, piecesLengthM, serviceAreaPolygo
 import { sharedDataDir } from '../util/data-dir.ts';
 import { buildNetworkFile, graphSummaryLines } from './main.ts';
 import { buildDemoProject } from './demo-project.ts';
+import { runAssessment } from './assess.ts';
+import { assessmentSummary } from './project.ts';
+import { SqliteStore } from '../store/sqlite.ts';
 
 const PEOPLES_SQUARE: [number, number] = [121.4737, 31.2304];
+
+/** What a reader of the demo's numbers must know about its data. */
+const DEMO_CAVEATS = [
+  { en: 'Residents are an estimate: 2020 census district totals split by the city age structure and spread over geocoded residential addresses (a weak proxy: 56 % mean error on a held-back check). Import real census tables per sub-district or committee for planning use.', zh: '居民数为估算：2020 年普查各区总数按全市年龄结构拆分，再均摊到已地理编码的住宅地址（代理较弱，留出检验平均误差 56 %）。规划使用请导入街镇或居委的实际普查表。' },
+  { en: 'Facilities come from OpenStreetMap (as of 2026-05) and the city\'s elderly-care list. OSM under-maps kindergartens, community health stations, culture stations and elderly care in China: low reach may be missing data, not missing facilities. Rules whose categories have no data are listed as not evaluated.', zh: '设施来自 OpenStreetMap（2026-05）及市养老服务名录。OSM 对幼儿园、社区卫生服务站、文化活动室和养老设施覆盖不足：覆盖率低可能是数据缺失而非设施缺失。无数据的类别其规则列为未评估。' },
+  { en: 'The street network is OSM roads only (streets stand in for sidewalks); the Huangpu is crossed on foot only where the data has a walkable bridge or tunnel (ferries are not modelled).', zh: '路网仅含 OSM 道路（以街道代替人行道）；黄浦江仅在数据中有可步行桥梁或隧道处可通行（未建模轮渡）。' },
+  { en: 'Only sub-districts whose boundary lies wholly inside the network\'s extent are assessed; neighbourhood committees have codes but no locations in the shared data, so results stop at sub-district level.', zh: '仅评估边界完全位于路网范围内的街镇；共享数据中的居委只有代码而无位置，故结果止于街镇一级。' },
+];
 
 /**
  * README's main job (for now): build the walk/elderly/bike network of central Shanghai from the shared OSM
@@ -105,7 +116,23 @@ export async function runDemo(options: { dataDir?: string; outDir: string }): Pr
     say(`  written to ${file}`);
   }
   say();
-  await buildDemoProject(data, options.outDir, say);
+  const projectPath = await buildDemoProject(data, options.outDir, say);
+  say();
+  say('Assessment of the sub-districts inside the network\'s extent (every enabled rule of catalogue/rules.json):');
+  const store = new SqliteStore(projectPath);
+  try {
+    const run = await runAssessment(store, {
+      graphFile: graphPath,
+      outDir: join(options.outDir, 'assessment'),
+      title: '中心城区 15 分钟社区生活圈评估（演示） · Central Shanghai 15-minute life circle assessment (demo)',
+      caveats: DEMO_CAVEATS,
+      say,
+    });
+    for (const line of assessmentSummary(run)) say(`  ${line}`);
+    say(`  report: ${join(options.outDir, 'assessment', 'report', 'index.html')}`);
+  } finally {
+    await store.close();
+  }
   say();
   say(`Data: ${graph.info.attribution}. Metro stations: MetroMapOpenMiniProgram (MIT). Population: 7th national census 2020.`);
   say('Sources without a stated licence (AMap-derived districts, the elderly-care list) are used here as a demo only.');

@@ -155,6 +155,32 @@ export function addProjectCommands(program: Command): void {
     });
 
   program
+    .command('assess')
+    .description('the assessment: every enabled rule of the standards catalogue for every committee, sub-district and district; results stored with the versions of their inputs; CSV, GeoJSON and an HTML report')
+    .requiredOption('--graph <file>', 'graph file (lifecircle network build)')
+    .option('--rules <file>', 'project rule overrides (YAML or JSON: version, override, add, disable)')
+    .option('--out <dir>', 'folder for results.csv, gaps.csv, units.geojson, gaps.geojson and report/', 'out/assessment')
+    .option('--population-source <name>', 'which population source gives the homes (default: the latest imported finer than units)')
+    .option('--include-planned', 'count planned and under-construction facilities too (re-verification of a plan)')
+    .option('--all-units', 'assess every unit, not only those inside the graph\'s extent')
+    .addOption(projectOption())
+    .action(async (o) => {
+      const { runAssessment } = await import('./assess.ts');
+      const store = await openStore(o.project);
+      try {
+        await store.init();
+        const say = (line: string) => process.stdout.write(line + '\n');
+        const run = await runAssessment(store, {
+          graphFile: o.graph, outDir: o.out, rulesFile: o.rules, populationSource: o.populationSource,
+          statuses: o.includePlanned ? ['existing', 'under_construction', 'planned'] : ['existing'], clipToGraph: !o.allUnits, say,
+        });
+        for (const line of assessmentSummary(run)) say(line);
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
     .command('estimate-population')
     .description('spread census totals per unit (already imported) over the residential buildings of an OSM extract, by floor area; exact per unit and age band, every number labelled an estimate')
     .requiredOption('--buildings <osm file>', 'OSM extract (PBF or XML) with the residential buildings')
@@ -244,4 +270,28 @@ function readAgeStructure(file: string): Array<{ ageGroup: string; share: number
     out.push({ ageGroup: f[ageCol], share });
   });
   return out;
+}
+
+/** The assessment in a few lines for the terminal. */
+export function assessmentSummary(run: import('./assess.ts').AssessRunSummary): string[] {
+  const { result, catalogue, inputs } = run;
+  const residents = [...inputs.homes.bands.entries()].filter(([b]) => b !== 'all' || inputs.homes.bands.size === 1).reduce((s, [, c]) => s + c.reduce((a, b) => a + b, 0), 0);
+  const count = (v: string) => result.results.filter((r) => r.verdict === v).length;
+  const lines = [
+    `assessment run ${run.runId}: ${catalogue.rules.filter((r) => r.enabled).length} rules (catalogue ${catalogue.version}, sha256 ${catalogue.sha256.slice(0, 12)}), ${inputs.homes.ids.length.toLocaleString('en')} homes with ${Math.round(residents).toLocaleString('en')} residents${inputs.homes.estimated ? ' (estimated)' : ''} from ${inputs.populationSource ?? 'no population source'}, ${inputs.facilities.ids.length.toLocaleString('en')} facilities, in ${run.seconds.toFixed(2)} s`,
+    `results: ${result.results.length.toLocaleString('en')} (pass ${count('pass')}, fail ${count('fail')}, not applicable ${count('not-applicable')}); gaps: ${result.gaps.length.toLocaleString('en')}`,
+  ];
+  const subs = [...new Set(result.results.filter((r) => r.level === 'subdistrict').map((r) => r.unitCode))];
+  for (const code of subs.slice(0, 40)) {
+    const rs = result.results.filter((r) => r.unitCode === code && r.kind === 'reach' && r.verdict !== 'not-applicable');
+    const name = rs[0]?.unitName ?? code;
+    if (rs.length === 0) continue;
+    const mean = rs.reduce((s, r) => s + (r.value ?? 0), 0) / rs.length;
+    lines.push(`  ${code} ${name.padEnd(10, '　')} reach rules passed ${rs.filter((r) => r.verdict === 'pass').length}/${rs.length}, mean reach ${(mean * 100).toFixed(1)} %`);
+  }
+  if (inputs.homesOutsideExtent > 0) lines.push(`homes outside the network's extent (not assessed): ${inputs.homesOutsideExtent.toLocaleString('en')}`);
+  for (const s of result.skipped) lines.push(`skipped ${s.ruleId}: ${s.reason}`);
+  if (run.sameInputsAs) lines.push(`same inputs as run ${run.sameInputsAs.runId}: ${run.sameInputsAs.identical ? 'identical numbers' : 'NUMBERS DIFFER'}`);
+  lines.push(`wrote ${run.files.length} files to ${run.files.length ? run.files[0].replace(/\/[^/]*$/, '') : '-'}`);
+  return lines;
 }

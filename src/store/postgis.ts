@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { LifecircleError } from '../errors.ts';
+import { storedResultFromRow } from './store.ts';
 import type { RecordKind } from '../model/records.ts';
-import type { BatchMeta, BatchSummary, BatchWriter, ProjectStore, RecordsByKind, StoreStatus } from './store.ts';
+import type { AssessmentRunMeta, BatchMeta, BatchSummary, BatchWriter, ProjectStore, RecordsByKind, StoredGap, StoredResult, StoreStatus } from './store.ts';
 
 /**
  * The server engine: the same repository on PostgreSQL 15 + PostGIS, chosen by a postgres:// URL. A project
@@ -74,6 +75,33 @@ CREATE TABLE population (
   UNIQUE (source, source_id)
 );
 CREATE INDEX population_unit ON population (unit_code);
+`,
+  },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE assessment_runs (
+  id bigserial PRIMARY KEY,
+  created_at text NOT NULL,
+  catalogue_version text NOT NULL, catalogue_sha256 text NOT NULL,
+  graph_file text NOT NULL, graph_sha256 text NOT NULL,
+  batch_ids text NOT NULL, options text NOT NULL, inputs_key text NOT NULL
+);
+CREATE TABLE assessment_results (
+  run_id bigint NOT NULL REFERENCES assessment_runs(id) ON DELETE CASCADE,
+  rule_id text NOT NULL, level text NOT NULL, unit_code text NOT NULL,
+  verdict text NOT NULL CHECK (verdict IN ('pass','fail','not-applicable')),
+  value double precision, threshold double precision NOT NULL,
+  target_residents double precision NOT NULL, unserved_residents double precision NOT NULL, off_network_residents double precision NOT NULL,
+  facilities integer NOT NULL, ages_apportioned integer NOT NULL, estimated_population integer NOT NULL, note text,
+  PRIMARY KEY (run_id, rule_id, level, unit_code)
+);
+CREATE TABLE assessment_gaps (
+  run_id bigint NOT NULL REFERENCES assessment_runs(id) ON DELETE CASCADE,
+  rule_id text NOT NULL, unit_code text NOT NULL, level text NOT NULL,
+  shortfall double precision NOT NULL, unserved_residents double precision NOT NULL, en text NOT NULL, zh text NOT NULL, homes text NOT NULL,
+  PRIMARY KEY (run_id, rule_id, unit_code)
+);
 `,
   },
 ];
@@ -299,6 +327,58 @@ export class PostgisStore implements ProjectStore {
         if (open) await end('ROLLBACK');
       },
     };
+  }
+
+  async saveAssessment(run: AssessmentRunMeta, results: StoredResult[], gaps: StoredGap[]): Promise<number> {
+    await this.requireSchema();
+    const s = this.schema;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const id = Number(
+        (await client.query(`INSERT INTO ${s}.assessment_runs (created_at, catalogue_version, catalogue_sha256, graph_file, graph_sha256, batch_ids, options, inputs_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+          [run.createdAt, run.catalogueVersion, run.catalogueSha256, run.graphFile, run.graphSha256, JSON.stringify(run.batchIds), JSON.stringify(run.options), run.inputsKey])).rows[0].id,
+      );
+      // multi-row inserts, 500 rows a statement (one round trip each)
+      for (let i = 0; i < results.length; i += 500) {
+        const chunk = results.slice(i, i + 500);
+        const values: unknown[] = [];
+        const groups = chunk.map((x, k) => {
+          values.push(id, x.ruleId, x.level, x.unitCode, x.verdict, x.value === null || !Number.isFinite(x.value) ? null : x.value, x.threshold, x.targetResidents, x.unservedResidents, x.offNetworkResidents, x.facilities, x.agesApportioned ? 1 : 0, x.estimatedPopulation ? 1 : 0, x.note);
+          return `(${Array.from({ length: 14 }, (_, c) => `$${k * 14 + c + 1}`).join(', ')})`;
+        });
+        await client.query(`INSERT INTO ${s}.assessment_results VALUES ${groups.join(', ')}`, values);
+      }
+      for (let i = 0; i < gaps.length; i += 500) {
+        const chunk = gaps.slice(i, i + 500);
+        const values: unknown[] = [];
+        const groups = chunk.map((x, k) => {
+          values.push(id, x.ruleId, x.unitCode, x.level, x.shortfall, x.unservedResidents, x.en, x.zh, JSON.stringify(x.homes));
+          return `(${Array.from({ length: 9 }, (_, c) => `$${k * 9 + c + 1}`).join(', ')})`;
+        });
+        await client.query(`INSERT INTO ${s}.assessment_gaps VALUES ${groups.join(', ')}`, values);
+      }
+      await client.query('COMMIT');
+      return id;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async assessmentRuns(): Promise<Array<AssessmentRunMeta & { id: number }>> {
+    await this.requireSchema();
+    return (await this.pool.query(`SELECT * FROM ${this.schema}.assessment_runs ORDER BY id`)).rows.map((r) => ({
+      id: Number(r.id), createdAt: String(r.created_at), catalogueVersion: String(r.catalogue_version), catalogueSha256: String(r.catalogue_sha256),
+      graphFile: String(r.graph_file), graphSha256: String(r.graph_sha256), batchIds: JSON.parse(String(r.batch_ids)), options: JSON.parse(String(r.options)), inputsKey: String(r.inputs_key),
+    }));
+  }
+
+  async assessmentResults(runId: number): Promise<StoredResult[]> {
+    await this.requireSchema();
+    return (await this.pool.query(`SELECT * FROM ${this.schema}.assessment_results WHERE run_id = $1 ORDER BY rule_id COLLATE "C", level COLLATE "C", unit_code COLLATE "C"`, [runId])).rows.map(storedResultFromRow);
   }
 
   async unitCodes(): Promise<Map<string, { level: string; name: string }>> {

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { LifecircleError } from '../errors.ts';
 import type { RecordKind } from '../model/records.ts';
-import type { BatchMeta, BatchSummary, BatchWriter, ProjectStore, RecordsByKind, StoreStatus } from './store.ts';
+import { storedResultFromRow } from './store.ts';
+import type { AssessmentRunMeta, BatchMeta, BatchSummary, BatchWriter, ProjectStore, RecordsByKind, StoredGap, StoredResult, StoreStatus } from './store.ts';
 
 /**
  * Schema migrations, applied in order; PRAGMA user_version holds the version reached. Never edit a shipped
@@ -90,6 +91,34 @@ CREATE TABLE population (
 CREATE INDEX population_unit ON population (unit_code);
 -- Spatial lookups run on in-memory indexes (flatbush/kdbush) built by the analysis stage from these
 -- columns: per-row R-tree triggers cost more than the rest of an import together.
+`,
+  },
+  {
+    version: 2,
+    description: 'assessment runs (with the versions of their inputs), results per rule and unit, gaps',
+    sql: `
+CREATE TABLE assessment_runs (
+  id INTEGER PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  catalogue_version TEXT NOT NULL, catalogue_sha256 TEXT NOT NULL,
+  graph_file TEXT NOT NULL, graph_sha256 TEXT NOT NULL,
+  batch_ids TEXT NOT NULL, options TEXT NOT NULL, inputs_key TEXT NOT NULL
+);
+CREATE TABLE assessment_results (
+  run_id INTEGER NOT NULL REFERENCES assessment_runs(id) ON DELETE CASCADE,
+  rule_id TEXT NOT NULL, level TEXT NOT NULL, unit_code TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('pass','fail','not-applicable')),
+  value REAL, threshold REAL NOT NULL,
+  target_residents REAL NOT NULL, unserved_residents REAL NOT NULL, off_network_residents REAL NOT NULL,
+  facilities INTEGER NOT NULL, ages_apportioned INTEGER NOT NULL, estimated_population INTEGER NOT NULL, note TEXT,
+  PRIMARY KEY (run_id, rule_id, level, unit_code)
+);
+CREATE TABLE assessment_gaps (
+  run_id INTEGER NOT NULL REFERENCES assessment_runs(id) ON DELETE CASCADE,
+  rule_id TEXT NOT NULL, unit_code TEXT NOT NULL, level TEXT NOT NULL,
+  shortfall REAL NOT NULL, unserved_residents REAL NOT NULL, en TEXT NOT NULL, zh TEXT NOT NULL, homes TEXT NOT NULL,
+  PRIMARY KEY (run_id, rule_id, unit_code)
+);
 `,
   },
 ];
@@ -494,6 +523,38 @@ export class SqliteStore implements ProjectStore {
     };
   }
 
+  async saveAssessment(run: AssessmentRunMeta, results: StoredResult[], gaps: StoredGap[]): Promise<number> {
+    this.requireSchema();
+    const db = this.db;
+    const save = db.transaction(() => {
+      const id = Number(
+        db.prepare('INSERT INTO assessment_runs (created_at, catalogue_version, catalogue_sha256, graph_file, graph_sha256, batch_ids, options, inputs_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(run.createdAt, run.catalogueVersion, run.catalogueSha256, run.graphFile, run.graphSha256, JSON.stringify(run.batchIds), JSON.stringify(run.options), run.inputsKey).lastInsertRowid,
+      );
+      const r = db.prepare('INSERT INTO assessment_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const x of results) {
+        r.run(id, x.ruleId, x.level, x.unitCode, x.verdict, x.value === null || !Number.isFinite(x.value) ? null : x.value, x.threshold, x.targetResidents, x.unservedResidents, x.offNetworkResidents, x.facilities, x.agesApportioned ? 1 : 0, x.estimatedPopulation ? 1 : 0, x.note);
+      }
+      const g = db.prepare('INSERT INTO assessment_gaps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const x of gaps) g.run(id, x.ruleId, x.unitCode, x.level, x.shortfall, x.unservedResidents, x.en, x.zh, JSON.stringify(x.homes));
+      return id;
+    });
+    return save();
+  }
+
+  async assessmentRuns(): Promise<Array<AssessmentRunMeta & { id: number }>> {
+    this.requireSchema();
+    return (this.db.prepare('SELECT * FROM assessment_runs ORDER BY id').all() as Array<Record<string, unknown>>).map((r) => ({
+      id: Number(r.id), createdAt: String(r.created_at), catalogueVersion: String(r.catalogue_version), catalogueSha256: String(r.catalogue_sha256),
+      graphFile: String(r.graph_file), graphSha256: String(r.graph_sha256), batchIds: JSON.parse(String(r.batch_ids)), options: JSON.parse(String(r.options)), inputsKey: String(r.inputs_key),
+    }));
+  }
+
+  async assessmentResults(runId: number): Promise<StoredResult[]> {
+    this.requireSchema();
+    return (this.db.prepare('SELECT * FROM assessment_results WHERE run_id = ? ORDER BY rule_id, level, unit_code').all(runId) as Array<Record<string, unknown>>).map(storedResultFromRow);
+  }
+
   async unitCodes(): Promise<Map<string, { level: string; name: string }>> {
     this.requireSchema();
     const rows = this.db.prepare('SELECT code, level, name FROM admin_units').all() as Array<{ code: string; level: string; name: string }>;
@@ -551,3 +612,4 @@ export class SqliteStore implements ProjectStore {
     this.db.close();
   }
 }
+

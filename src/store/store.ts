@@ -45,6 +45,49 @@ export interface BatchWriter<K extends RecordKind> {
   rollback(): Promise<void>;
 }
 
+/** One assessment run: what it was run on (so a re-run on the same inputs can be recognised and compared). */
+export interface AssessmentRunMeta {
+  createdAt: string;
+  catalogueVersion: string;
+  catalogueSha256: string;
+  graphFile: string;
+  graphSha256: string;
+  /** Import batches the homes, facilities and units came from. */
+  batchIds: number[];
+  /** Options that change results (statuses counted, scope, population source …). */
+  options: Record<string, unknown>;
+  /** sha256 over all the above but createdAt: equal keys = same inputs. */
+  inputsKey: string;
+}
+
+export interface StoredResult {
+  ruleId: string;
+  level: string;
+  unitCode: string;
+  verdict: string;
+  value: number | null;
+  threshold: number;
+  targetResidents: number;
+  unservedResidents: number;
+  offNetworkResidents: number;
+  facilities: number;
+  agesApportioned: boolean;
+  estimatedPopulation: boolean;
+  note: string | null;
+}
+
+export interface StoredGap {
+  ruleId: string;
+  unitCode: string;
+  level: string;
+  shortfall: number;
+  unservedResidents: number;
+  en: string;
+  zh: string;
+  /** The unserved homes, as JSON-serialisable objects. */
+  homes: unknown[];
+}
+
 export interface StoreStatus {
   engine: 'sqlite' | 'postgis';
   location: string;
@@ -72,5 +115,21 @@ export interface ProjectStore {
   records<K extends RecordKind>(kind: K): AsyncIterable<RecordsByKind[K] & { batchId: number }>;
   count(kind: RecordKind): Promise<number>;
   status(): Promise<StoreStatus>;
+  /** Stores an assessment run with its results and gaps in one transaction; returns the run id. */
+  saveAssessment(run: AssessmentRunMeta, results: StoredResult[], gaps: StoredGap[]): Promise<number>;
+  /** Stored runs, oldest first. */
+  assessmentRuns(): Promise<Array<AssessmentRunMeta & { id: number }>>;
+  /** A run's results, ordered by rule, level and unit. */
+  assessmentResults(runId: number): Promise<StoredResult[]>;
   close(): Promise<void>;
+}
+
+/** A stored result row (either engine's column names) as a StoredResult. */
+export function storedResultFromRow(r: Record<string, unknown>): StoredResult {
+  return {
+    ruleId: String(r.rule_id), level: String(r.level), unitCode: String(r.unit_code), verdict: String(r.verdict),
+    value: r.value === null ? null : Number(r.value), threshold: Number(r.threshold), targetResidents: Number(r.target_residents),
+    unservedResidents: Number(r.unserved_residents), offNetworkResidents: Number(r.off_network_residents), facilities: Number(r.facilities),
+    agesApportioned: Boolean(Number(r.ages_apportioned)), estimatedPopulation: Boolean(Number(r.estimated_population)), note: r.note === null ? null : String(r.note),
+  };
 }
