@@ -4,9 +4,11 @@
 #   gdal-bin          ogr2ogr, to write Shapefile fixtures (GBK) in tests
 #   python3-networkx  independent Dijkstra the reach engine is cross-checked and benchmarked against
 #   postgresql-15 + postgis + pgrouting   pgr_drivingDistance, the other peer (started by setup-postgres.sh)
+#   chromium          headless browser the HTML report is opened in (test/report/html.test.ts, via playwright-core)
+#   fonts-noto-cjk    Chinese glyphs, so the report screenshots the tests take are legible
 set -euo pipefail
 export DEBIAN_FRONTEND="${DEBIAN_FRONTEND:-noninteractive}"
-PACKAGES=(osmium-tool python3-networkx gdal-bin postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
+PACKAGES=(osmium-tool python3-networkx gdal-bin postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting chromium fonts-noto-cjk)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "[setup-system] run as root (apt-get); or install these yourself: ${PACKAGES[*]}" >&2

@@ -7,6 +7,7 @@ import type { EffectiveRule } from '../standards/schema.ts';
 import { loadGraph, type Graph } from '../network/index.ts';
 import type { ProjectStore, StoredGap, StoredResult } from '../store/store.ts';
 import type { ReportData, ReportRule } from '../report/model.ts';
+import { writeHtmlReport } from '../report/html.ts';
 
 /**
  * `lifecircle assess`: the whole assessment on a project store and a graph file — load the inputs, run
@@ -274,14 +275,7 @@ export async function runAssessment(store: ProjectStore, options: AssessRunOptio
   // --- the report -------------------------------------------------------------------------------------------
   const report = reportData(store, options, catalogue, graph, inputs, result, attribution, runId);
   write('report-data.json', JSON.stringify(await report));
-  try {
-    const htmlModule = '../report/html.ts';
-    const { writeHtmlReport } = (await import(htmlModule)) as { writeHtmlReport: (d: ReportData, dir: string) => { files: string[] } };
-    files.push(...writeHtmlReport(await report, join(options.outDir, 'report')).files);
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    say('(HTML report: not available in this build)');
-  }
+  files.push(...writeHtmlReport(await report, join(options.outDir, 'report')).files);
   return { runId, seconds, result, catalogue, inputs, files, sameInputsAs };
 }
 
@@ -322,7 +316,8 @@ async function reportData(store: ProjectStore, options: AssessRunOptions, catalo
   const caveats = [...(options.caveats ?? [])];
   if (inputs.homes.estimated) caveats.push({ en: 'Residents per home are estimates (disaggregated from census totals): every count derived from them is an estimate.', zh: '每处住宅的人口为估算值（由普查总数分配而来），由此得出的数字均为估算。' });
   if (result.snapFailures.homes > 0) caveats.push({ en: `${result.snapFailures.homes.toLocaleString('en')} homes lie too far from the street network to be attached; they count as unserved.`, zh: `${result.snapFailures.homes.toLocaleString('en')} 处住宅离路网过远，计为未覆盖。` });
-  for (const s of result.skipped) caveats.push({ en: `Rule ${s.ruleId}: ${s.reason}.`, zh: `规则 ${s.ruleId}：${s.reason}。` });
+  const notEvaluated = result.skipped.filter((s) => s.reason.startsWith('not evaluated')).length;
+  if (notEvaluated > 0) caveats.push({ en: `${notEvaluated} rules were not evaluated because the data has no facility of their categories (listed under "skipped").`, zh: `${notEvaluated} 条规则因数据中没有相应类别的设施而未评估（见"未评估"一节）。` });
   return {
     title: options.title ?? '15-minute life circle assessment',
     generatedAt: new Date().toISOString(),
