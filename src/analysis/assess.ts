@@ -2,7 +2,9 @@ import Flatbush from 'flatbush';
 import type { MultiPolygon } from 'geojson';
 import type { Graph } from '../network/graph.ts';
 import type { ModeName } from '../network/profiles.ts';
-import { snapPoints, type SnappedPoints } from '../network/snap.ts';
+import { isSnap, snapPoint, snapPoints, type SnappedPoints } from '../network/snap.ts';
+import { ReachEngine } from './dijkstra.ts';
+import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './reach.ts';
 import { nearestFacilityField, pointTimesFromField } from './field.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
 import { ageBandRange } from '../model/records.ts';
@@ -193,12 +195,11 @@ class UnitLocator {
   }
 }
 
-export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): AssessmentResult {
+export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): Assessment {
   const statuses = new Set(options.statuses ?? ['existing']);
   const unitByCode = new Map(units.map((u) => [u.code, u]));
   const nHomes = homes.ids.length;
   const nFac = facilities.ids.length;
-  const skipped: AssessmentResult['skipped'] = [];
   const active = rules.filter((r) => r.enabled);
 
   // --- units of homes and facilities per level -------------------------------------------------------------
@@ -269,6 +270,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
   let homeSnapFailures = 0;
   let facilitySnapFailures = 0;
   const homeTimes: AssessmentResult['homeTimes'] = new Map();
+  const fieldState = new Map<string, FieldState>();
   for (const [key, b] of budgets) {
     if (!graph.modeNames.includes(b.mode)) continue;
     const mode = graph.mode(b.mode);
@@ -290,17 +292,24 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
     // field facility index → global facility index
     const facility = Int32Array.from(t.facility, (i) => (i >= 0 ? chosen[i] : -1));
     homeTimes.set(key, { budgetS: b.budgetS, timeS: t.timeS, facility });
+    const fs = field.facilities;
+    fieldState.set(key, {
+      mode: b.mode, chosen, chain: fs.chain, offsetM: fs.offsetM, legM: fs.legM,
+      onChain(c) {
+        const out: number[] = [];
+        for (let j = 0; j < this.chosen.length; j++) if (this.chain[j] === c) out.push(j);
+        return out;
+      },
+    });
   }
 
-  const results: RuleResult[] = [];
-  const gaps: Gap[] = [];
   const unitName = (code: string) => unitByCode.get(code)?.name ?? code;
   const unitsAt = (level: UnitLevel, codes: Iterable<string | null>) => [...new Set([...codes].filter((c): c is string => c !== null && reported(c)))].sort();
   const fmt = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en') : x.toLocaleString('en', { maximumFractionDigits: 2 }));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
   const PARENT_LEVEL: Record<UnitLevel, UnitLevel | null> = { committee: 'subdistrict', subdistrict: 'district', district: null };
-  for (const rule of active) {
+  const evaluateRule = (rule: EffectiveRule, results: RuleResult[], gaps: Gap[], skipped: AssessmentResult['skipped']): void => {
     // A level no home can be placed in (committees without codes or boundaries in the data) falls back to
     // the level above, and every result says so.
     let level: UnitLevel = rule.unitLevel;
@@ -315,7 +324,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
     if (catsKnown.length === 0) {
       // Every unit would fail for want of data rather than of facilities: say so once instead.
       skipped.push({ ruleId: rule.id, reason: `not evaluated: the project has no ${rule.categories.join(' / ')} (status ${[...statuses].join('/')}); import them (or check the source's coverage) and run again` });
-      continue;
+      return;
     }
     const base = (code: string) => ({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated });
     switch (rule.kind) {
@@ -324,7 +333,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
         const times = homeTimes.get(key);
         if (!times) {
           skipped.push({ ruleId: rule.id, reason: `the graph has no ${rule.mode} mode (build it with --modes ${rule.mode})` });
-          continue;
+          return;
         }
         const target = targetOf(rule.ages);
         const limitS = rule.minutes * 60;
@@ -372,7 +381,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
       case 'capacity_ratio': {
         if ((rule.kind === 'area_per_1000' && rule.withinM !== undefined) || (rule.kind === 'capacity_ratio' && rule.withinMinutes !== undefined)) {
           skipped.push({ ruleId: rule.id, reason: 'the floating-catchment variant (area or capacity within a walking radius) is not evaluated yet; the per-unit variant of the same norm is' });
-          continue;
+          return;
         }
         const fu = facilityUnitAt(level);
         const ages = rule.kind === 'capacity_ratio' ? rule.ages : undefined;
@@ -468,7 +477,7 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
         const stops = facilitiesOf(rule.busCategories);
         if (!graph.modeNames.includes('walk')) {
           skipped.push({ ruleId: rule.id, reason: 'the graph has no walk mode' });
-          continue;
+          return;
         }
         const mode = graph.mode('walk');
         const budgetS = rule.withinM / mode.speedMps;
@@ -498,6 +507,183 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
         break;
       }
     }
-  }
-  return { results, gaps, homeTimes, skipped, snapFailures: { homes: homeSnapFailures, facilities: facilitySnapFailures } };
+  };
+
+  // --- results per rule, kept so that a change re-evaluates only the rules it touches -------------------------
+  const perRule = new Map<string, { results: RuleResult[]; gaps: Gap[]; skipped: AssessmentResult['skipped'] }>();
+  const evaluate = (rule: EffectiveRule) => {
+    const out = { results: [] as RuleResult[], gaps: [] as Gap[], skipped: [] as AssessmentResult['skipped'] };
+    evaluateRule(rule, out.results, out.gaps, out.skipped);
+    perRule.set(rule.id, out);
+  };
+  const collect = (): AssessmentResult => {
+    const all = active.map((r) => perRule.get(r.id)!);
+    return { results: all.flatMap((x) => x.results), gaps: all.flatMap((x) => x.gaps), homeTimes, skipped: all.flatMap((x) => x.skipped), snapFailures: { homes: homeSnapFailures, facilities: facilitySnapFailures } };
+  };
+  for (const rule of active) evaluate(rule);
+
+  /**
+   * Moves facility f to (lon, lat) and recomputes only what it touches. For each reach field with f in it:
+   * homes whose nearest facility was f are recomputed exactly (a bounded search from each home over the
+   * facilities it reaches); homes the new position may serve better are found by one bounded search from
+   * that position and updated when it is nearer. Then the rules on f's category are evaluated again. The
+   * result equals a full run on the moved inputs (test/analysis/assess.test.ts checks this).
+   */
+  const moveFacility = (f: number, lon: number, lat: number) => {
+    facilities.lon[f] = lon;
+    facilities.lat[f] = lat;
+    for (const [level, a] of facilityUnits) {
+      const c = facilities.unitCode[f];
+      const len = LEVEL_LENGTH[level];
+      a[f] = c && c.length >= len ? c.slice(0, len) : locator(level).locate(lon, lat);
+    }
+    let homesRecomputed = 0;
+    const category = facilities.category[f];
+    for (const [key, state] of fieldState) {
+      if (!state.chosen.includes(f)) continue;
+      homesRecomputed += updateField(key, state, f);
+    }
+    const touched = active.filter((r) => r.categories.includes(category) || (r.kind === 'rail_bus_share' && r.busCategories.includes(category)));
+    for (const rule of touched) evaluate(rule);
+    return { result: collect(), homesRecomputed, rulesReevaluated: touched.length };
+  };
+
+  /** Updates one reach field after facility f moved; returns how many homes were recomputed. */
+  const updateField = (key: string, state: FieldState, f: number): number => {
+    const times = homeTimes.get(key)!;
+    const mode = graph.mode(state.mode);
+    const snaps = homeSnaps.get(state.mode)!;
+    const k = state.chosen.indexOf(f);
+    const moved = snapPoint(graph, mode, facilities.lon[f], facilities.lat[f], options.maxSnapM);
+    state.chain[k] = isSnap(moved) ? moved.chain : -1;
+    state.offsetM[k] = isSnap(moved) ? moved.offsetM : 0;
+    state.legM[k] = isSnap(moved) ? moved.legM : 0;
+    // facilities by the end nodes of their chains, for the searches from homes
+    const byNode = new Map<number, number[]>();
+    for (let j = 0; j < state.chosen.length; j++) {
+      const c = state.chain[j];
+      if (c < 0) continue;
+      for (const n of [graph.chainFrom[c], graph.chainTo[c]]) {
+        const list = byNode.get(n);
+        if (list) list.push(j);
+        else byNode.set(n, [j]);
+      }
+    }
+    const engine = (state.forward ??= new ReachEngine(mode));
+    let recomputed = 0;
+    // 1. homes that had f as their nearest: search from each home
+    for (let i = 0; i < nHomes; i++) {
+      if (times.facility[i] !== f) continue;
+      recomputed++;
+      const c = snaps.chain[i];
+      const nodes: number[] = [];
+      const ts: number[] = [];
+      appendSources(graph, mode, { chain: c, offsetM: snaps.offsetM[i], legM: snaps.legM[i], footLon: NaN, footLat: NaN }, nodes, ts, 0, false);
+      engine.run(nodes, ts, times.budgetS, 'inclusive');
+      let best = Infinity;
+      let bestJ = -1;
+      const consider = (j: number) => {
+        const fc = state.chain[j];
+        if (fc < 0) return;
+        let t = arrivalViaEnds(graph, mode, engine.timeS, fc, state.offsetM[j], false).timeS + accessTimeS(mode, state.legM[j]);
+        if (fc === c) t = Math.min(t, alongChainTimeS(mode, c, snaps.offsetM[i], state.offsetM[j]) + accessTimeS(mode, snaps.legM[i]) + accessTimeS(mode, state.legM[j]));
+        if (t < best || (t === best && j < bestJ)) {
+          best = t;
+          bestJ = j;
+        }
+      };
+      for (let r = 0; r < engine.reachedCount; r++) for (const j of byNode.get(engine.reached[r]) ?? []) consider(j);
+      for (const j of state.onChain(c)) consider(j);
+      if (best <= times.budgetS) {
+        times.timeS[i] = best;
+        times.facility[i] = state.chosen[bestJ];
+      } else {
+        times.timeS[i] = Infinity;
+        times.facility[i] = -1;
+      }
+    }
+    // 2. homes the new position may serve better: one bounded search from it on the reversed graph
+    if (state.chain[k] >= 0) {
+      const field = nearestFacilityField(graph, mode, [facilities.lon[f]], [facilities.lat[f]], times.budgetS, { maxSnapM: options.maxSnapM, engine: state.reverse });
+      state.reverse = field.engine;
+      const candidates = new Set<number>();
+      const homesAt = homesByNode(state.mode);
+      for (let r = 0; r < field.engine.reachedCount; r++) {
+        const n = field.engine.reached[r];
+        for (let x = homesAt.offsets[n]; x < homesAt.offsets[n + 1]; x++) candidates.add(homesAt.homes[x]);
+      }
+      for (const i of homesOnChain(state.mode, state.chain[k])) candidates.add(i);
+      const list = [...candidates];
+      const subset: SnappedPoints = { count: list.length, chain: Int32Array.from(list, (i) => snaps.chain[i]), offsetM: Float64Array.from(list, (i) => snaps.offsetM[i]), legM: Float64Array.from(list, (i) => snaps.legM[i]), failures: [] };
+      const t = pointTimesFromField(graph, field, subset);
+      list.forEach((i, x) => {
+        if (t.timeS[x] <= times.budgetS && (t.timeS[x] < times.timeS[i] || (t.timeS[x] === times.timeS[i] && f < times.facility[i]))) {
+          times.timeS[i] = t.timeS[x];
+          times.facility[i] = f;
+        }
+      });
+      recomputed += list.length;
+    }
+    return recomputed;
+  };
+
+  // homes by the end nodes of their chains (CSR over nodes), per mode, built on first use
+  const homeIndex = new Map<string, { offsets: Uint32Array; homes: Uint32Array; byChain: Map<number, number[]> }>();
+  const buildHomeIndex = (modeName: string) => {
+    let idx = homeIndex.get(modeName);
+    if (idx) return idx;
+    const snaps = homeSnaps.get(modeName)!;
+    const offsets = new Uint32Array(graph.nodeCount + 1);
+    const byChain = new Map<number, number[]>();
+    for (let i = 0; i < nHomes; i++) {
+      const c = snaps.chain[i];
+      if (c < 0) continue;
+      offsets[graph.chainFrom[c] + 1]++;
+      offsets[graph.chainTo[c] + 1]++;
+      const l = byChain.get(c);
+      if (l) l.push(i);
+      else byChain.set(c, [i]);
+    }
+    for (let n = 0; n < graph.nodeCount; n++) offsets[n + 1] += offsets[n];
+    const fill = offsets.slice(0, graph.nodeCount);
+    const list = new Uint32Array(offsets[graph.nodeCount]);
+    for (let i = 0; i < nHomes; i++) {
+      const c = snaps.chain[i];
+      if (c < 0) continue;
+      list[fill[graph.chainFrom[c]]++] = i;
+      list[fill[graph.chainTo[c]]++] = i;
+    }
+    homeIndex.set(modeName, (idx = { offsets, homes: list, byChain }));
+    return idx;
+  };
+  const homesByNode = (modeName: string) => buildHomeIndex(modeName);
+  const homesOnChain = (modeName: string, chain: number) => buildHomeIndex(modeName).byChain.get(chain) ?? [];
+
+  return { result: collect(), moveFacility };
+}
+
+/** The whole assessment in one call (see createAssessment for runs that change a facility afterwards). */
+export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): AssessmentResult {
+  return createAssessment(graph, rules, homes, facilities, units, options).result;
+}
+
+interface FieldState {
+  mode: ModeName;
+  /** Global facility indices of the field, and their snaps (kept up to date as facilities move). */
+  chosen: number[];
+  chain: Int32Array;
+  offsetM: Float64Array;
+  legM: Float64Array;
+  onChain: (chain: number) => number[];
+  forward?: ReachEngine;
+  reverse?: ReachEngine;
+}
+
+/**
+ * An assessment that can be updated: `result` is the full run; `moveFacility` changes one facility's
+ * position and returns the updated result, recomputing only the homes and rules it affects.
+ */
+export interface Assessment {
+  result: AssessmentResult;
+  moveFacility(index: number, lon: number, lat: number): { result: AssessmentResult; homesRecomputed: number; rulesReevaluated: number };
 }

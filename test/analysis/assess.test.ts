@@ -169,3 +169,58 @@ test('bad input: a category no facility has, a catchment variant, a unit without
   assert.equal(r.results.find((x) => x.ruleId === 'elderly-area')!.verdict, 'not-applicable', 'no residents aged 60+');
   assert.equal(r.results.find((x) => x.ruleId === 'k-s')!.value, 0.8, 'the other rules still ran');
 });
+
+test('moving a facility updates only what it touches, and equals a full run (random moves on a grid)', async () => {
+  const { mulberry32 } = await import('../../src/util/random.ts');
+  const rand = mulberry32(11);
+  // a 7 × 7 grid of streets, 100 m blocks
+  const rows = ['A-B-C-D-E-F-G', '|', 'H-I-J-K-L-M-N', '|', 'O-P-Q-R-S-T-U', '|', 'V-W-X-Y-Z-a-b'];
+  const drawing = rows.map((r) => (r === '|' ? '|' + ' |'.repeat(6) : r)).join('\n');
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZab';
+  const ways: Record<string, Record<string, string>> = {};
+  for (let r = 0; r < 4; r++) ways[letters.slice(r * 7, r * 7 + 7)] = { highway: 'residential' };
+  for (let c = 0; c < 7; c++) ways[[0, 1, 2, 3].map((r) => letters[r * 7 + c]).join('')] = { highway: 'footway' };
+  const grid = writeAsciiOsm(drawing, ways);
+  const { graph: g } = await buildFromOsm(grid.path, ['walk']);
+  const [lon0, lat0] = [grid.node('A').lon, grid.node('A').lat];
+  const [dLon, dLat] = [grid.node('G').lon - lon0, grid.node('V').lat - lat0];
+  const point = () => [lon0 + rand() * dLon, lat0 + rand() * dLat] as const;
+  const nH = 120;
+  const hp = Array.from({ length: nH }, point);
+  const gridHomes: AssessHomes = { ids: hp.map((_, i) => `h${i}`), lon: Float64Array.from(hp, (p) => p[0]), lat: Float64Array.from(hp, (p) => p[1]), unitCode: hp.map(() => S), bands: new Map([['3-5', Float64Array.from(hp, () => 1 + Math.floor(rand() * 5))]]), estimated: false };
+  const nF = 6;
+  const fp = Array.from({ length: nF }, point);
+  const gridFacilities = (): AssessFacilities => ({
+    ids: fp.map((_, i) => `k${i}`), names: fp.map(() => null), category: fp.map(() => 'kindergarten'), status: fp.map(() => 'existing'),
+    lon: Float64Array.from(fp, (p) => p[0]), lat: Float64Array.from(fp, (p) => p[1]), unitCode: fp.map(() => null),
+    capacity: Float64Array.from(fp, () => 20), buildingAreaM2: new Float64Array(nF).fill(NaN), landAreaM2: new Float64Array(nF).fill(NaN),
+  });
+  const box2 = { type: 'MultiPolygon' as const, coordinates: [[[[lon0 - 0.01, lat0 + 0.01], [lon0 + dLon + 0.01, lat0 + 0.01], [lon0 + dLon + 0.01, lat0 + dLat - 0.01], [lon0 - 0.01, lat0 + dLat - 0.01], [lon0 - 0.01, lat0 + 0.01]]]] };
+  const gridUnits: AssessUnit[] = [{ code: S, level: 'subdistrict', name: 'grid', parentCode: null, boundary: box2 }];
+  const rules = [
+    rule({ id: 'k3', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'walk', minutes: 3, targetShare: 1, ages: { min: 3, max: 5 } }),
+    rule({ id: 'k6', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'walk', minutes: 6, targetShare: 1 }),
+    rule({ id: 'places', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'subdistrict', minPlacesPerTarget: 1, ages: { min: 3, max: 5 } }),
+  ];
+  const live = gridFacilities();
+  const { createAssessment } = await import('../../src/analysis/assess.ts');
+  const incremental = createAssessment(g, rules, gridHomes, live, gridUnits);
+  let recomputedTotal = 0;
+  for (let m = 0; m < 20; m++) {
+    const f = Math.floor(rand() * nF);
+    const [lon, lat] = m === 7 ? [lon0 + 0.2, lat0 + 0.2] : point(); // move 7 goes far off the network
+    fp[f] = [lon, lat];
+    const step = incremental.moveFacility(f, lon, lat);
+    recomputedTotal += step.homesRecomputed;
+    assert.equal(step.rulesReevaluated, 3);
+    const full = assess(g, rules, gridHomes, gridFacilities(), gridUnits);
+    const a = step.result.homeTimes.get('kindergarten|walk')!;
+    const b = full.homeTimes.get('kindergarten|walk')!;
+    for (let i = 0; i < nH; i++) {
+      const same = a.timeS[i] === b.timeS[i] || Math.abs(a.timeS[i] - b.timeS[i]) < 1e-9;
+      assert.ok(same, `move ${m} (facility ${f}), home ${i}: incremental ${a.timeS[i]} vs full ${b.timeS[i]}`);
+    }
+    assert.deepEqual(step.result.results.map((r) => [r.ruleId, r.verdict, r.value?.toFixed(12), r.unservedResidents]), full.results.map((r) => [r.ruleId, r.verdict, r.value?.toFixed(12), r.unservedResidents]), `move ${m}`);
+  }
+  assert.ok(recomputedTotal < 20 * nH, 'not every home each time');
+});
