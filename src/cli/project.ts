@@ -181,6 +181,45 @@ export function addProjectCommands(program: Command): void {
     });
 
   program
+    .command('accessibility')
+    .description('supply–demand accessibility on a travel-time matrix you supply (origin, destination, minutes), for comparison with other tools: 2SFCA, enhanced 2SFCA (step or Gaussian decay), gravity (Hansen, or with competition) and balanced FCA; CSV of access per origin and supply/demand ratio per destination')
+    .requiredOption('--matrix <csv>', 'long travel-time matrix: origin, destination, time in minutes (columns by name: origin/from_id, destination/to_id, time/travel_time)')
+    .requiredOption('--demand <csv>', 'demand per origin (id, value)')
+    .requiredOption('--supply <csv>', 'supply per destination (id, value)')
+    .addOption(new Option('--measure <m>', 'which measure').choices(['2sfca', 'e2sfca-step', 'e2sfca-gaussian', 'gravity', 'gravity-competition', 'bfca']).default('2sfca'))
+    .option('--cutoff <minutes>', 'catchment in minutes (a pair counts when time <= cutoff)', (v) => Number(v))
+    .option('--exclusive', 'a pair counts only when time < cutoff')
+    .option('--steps <bands>', 'e2sfca-step bands "10:1,20:0.68,30:0.22" (upper minutes : weight)')
+    .option('--beta <per-minute>', 'gravity: negative-exponential decay exp(-beta·t)', (v) => Number(v))
+    .option('--demand-column <name>', 'value column of the demand table')
+    .option('--supply-column <name>', 'value column of the supply table')
+    .requiredOption('-o, --output <csv>', 'output CSV (access per origin; ratios go to <output>.ratios.csv)')
+    .action(async (o) => {
+      const { readTravelMatrix } = await import('../import/travel-matrix.ts');
+      const acc = await import('../analysis/accessibility.ts');
+      const data = await readTravelMatrix({ matrix: o.matrix, demand: o.demand, supply: o.supply, demandColumns: { value: o.demandColumn }, supplyColumns: { value: o.supplyColumn } });
+      const cutoff = { cutoffMin: o.cutoff, cutoffInclusive: !o.exclusive };
+      const steps = o.steps ? (String(o.steps).split(',').map((b) => b.split(':').map(Number)) as Array<[number, number]>) : [[10, 1], [20, 0.68], [30, 0.22]] as Array<[number, number]>;
+      const need = (what: string, v: unknown) => {
+        if (v === undefined || Number.isNaN(v)) throw new LifecircleError('ARGUMENT_INVALID', `--measure ${o.measure} needs ${what}`, { field: what });
+      };
+      let access: Float64Array;
+      let ratio: Float64Array | null = null;
+      switch (o.measure) {
+        case '2sfca': need('--cutoff', o.cutoff); ({ access, ratio } = acc.twoStepFca(data.matrix, data.demand, data.supply, { cutoffMin: o.cutoff, cutoffInclusive: !o.exclusive })); break;
+        case 'e2sfca-step': ({ access, ratio } = acc.enhancedTwoStepFca(data.matrix, data.demand, data.supply, { ...cutoff, decay: { kind: 'step', steps } })); break;
+        case 'e2sfca-gaussian': need('--cutoff', o.cutoff); ({ access, ratio } = acc.enhancedTwoStepFca(data.matrix, data.demand, data.supply, { ...cutoff, decay: { kind: 'gaussian' } })); break;
+        case 'gravity': need('--beta', o.beta); access = acc.gravityAccess(data.matrix, data.supply, { ...cutoff, decay: { kind: 'exponential', betaPerMin: o.beta } }); break;
+        case 'gravity-competition': need('--beta', o.beta); ({ access, ratio } = acc.gravityCompetitionAccess(data.matrix, data.demand, data.supply, { ...cutoff, decay: { kind: 'exponential', betaPerMin: o.beta } })); break;
+        default: need('--cutoff', o.cutoff); ({ access, ratio } = acc.balancedFca(data.matrix, data.demand, data.supply, cutoff));
+      }
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(o.output, 'origin,demand,access\n' + data.originIds.map((id, i) => `${id},${data.demand[i]},${access[i]}`).join('\n') + '\n');
+      if (ratio) writeFileSync(o.output.replace(/\.csv$/i, '') + '.ratios.csv', 'destination,supply,ratio\n' + data.destIds.map((id, j) => `${id},${data.supply[j]},${Number.isNaN(ratio![j]) ? '' : ratio![j]}`).join('\n') + '\n');
+      process.stderr.write(`${o.measure}: ${data.rowCount.toLocaleString('en')} pairs, ${data.originIds.length} origins, ${data.destIds.length} destinations → ${o.output}${ratio ? ' (+ .ratios.csv)' : ''}; cutoff ${o.cutoff ?? '-'} min (${o.exclusive ? '<' : '<='})\n`);
+    });
+
+  program
     .command('estimate-population')
     .description('spread census totals per unit (already imported) over the residential buildings of an OSM extract, by floor area; exact per unit and age band, every number labelled an estimate')
     .requiredOption('--buildings <osm file>', 'OSM extract (PBF or XML) with the residential buildings')

@@ -92,7 +92,7 @@ test('export-arcs writes the CSV exchange format', () => {
 });
 
 test('--help on every command', () => {
-  for (const args of [[], ['network'], ['network', 'build'], ['network', 'info'], ['network', 'export-arcs'], ['reach'], ['field'], ['demo']]) {
+  for (const args of [[], ['network'], ['network', 'build'], ['network', 'info'], ['network', 'export-arcs'], ['reach'], ['field'], ['demo'], ['init'], ['import'], ['export'], ['status'], ['assess'], ['accessibility'], ['estimate-population']]) {
     const r = cli(...args, '--help');
     assert.equal(r.code, 0, `${args.join(' ')} --help`);
     assert.match(r.stdout, /Usage: lifecircle/);
@@ -114,4 +114,22 @@ test('bad input: clear messages and exit codes', () => {
   assert.match(mode.stderr, /unknown mode "car"; expected one of walk, elderly, bike/);
   const json = cli('network', 'info', join(work, 'nope.lcg'), '--json');
   assert.equal(JSON.parse(json.stdout).error.key, 'FILE_NOT_FOUND');
+});
+
+test('accessibility on a user matrix: 2SFCA by hand (see test/analysis/accessibility.test.ts), cutoff inclusive or not', () => {
+  const hand = new URL('../fixtures/accessibility/hand/', import.meta.url).pathname;
+  const out = join(work, 'acc.csv');
+  const r = cli('accessibility', '--matrix', join(hand, 'matrix.csv'), '--demand', join(hand, 'demand.csv'), '--supply', join(hand, 'supply.csv'), '--measure', '2sfca', '--cutoff', '15', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  const access = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
+  // A = 9/140, 1/20, 1/70, 5/56 with t <= 15
+  [9 / 140, 1 / 20, 1 / 70, 5 / 56].forEach((want, i) => assert.ok(Math.abs(access[i] - want) < 1e-15, `Z${i + 1}: ${access[i]}`));
+  const ratios = readFileSync(join(work, 'acc.ratios.csv'), 'utf8');
+  assert.match(ratios, /^destination,supply,ratio\nF1,20,0\.05\n/);
+  const x = cli('accessibility', '--matrix', join(hand, 'matrix.csv'), '--demand', join(hand, 'demand.csv'), '--supply', join(hand, 'supply.csv'), '--cutoff', '15', '--exclusive', '-o', out);
+  assert.equal(x.code, 0, x.stderr);
+  assert.ok(Math.abs(Number(readFileSync(out, 'utf8').trim().split('\n')[1].split(',')[2]) - 1 / 12) < 1e-15, 'Z1 = 1/12 with t < 15');
+  const bad = cli('accessibility', '--matrix', join(hand, 'matrix.csv'), '--demand', join(hand, 'demand.csv'), '--supply', join(hand, 'supply.csv'), '--measure', 'gravity', '-o', out);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--measure gravity needs --beta/);
 });
