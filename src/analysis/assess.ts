@@ -4,6 +4,7 @@ import type { Graph } from '../network/graph.ts';
 import type { ModeName } from '../network/profiles.ts';
 import { isSnap, snapPoint, snapPoints, type SnappedPoints } from '../network/snap.ts';
 import { ReachEngine } from './dijkstra.ts';
+import { travelMatrixFromPairs, twoStepFca } from './accessibility.ts';
 import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './reach.ts';
 import { nearestFacilityField, pointTimesFromField } from './field.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
@@ -309,6 +310,89 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
   const PARENT_LEVEL: Record<UnitLevel, UnitLevel | null> = { committee: 'subdistrict', subdistrict: 'district', district: null };
+  /**
+   * The floating-catchment variants ("40 m² of elderly care per 1,000 residents within 1,000 m", "places per
+   * child within 10 minutes"): supply and demand meet by 2SFCA (Luo & Wang 2003) on the network, with the
+   * pairs from one bounded search per facility (times to the facility, inclusive cutoff):
+   *   R_j = S_j / Σ_{i: t_ij ≤ T} D_i,   A_i = Σ_{j: t_ij ≤ T} R_j
+   * A unit's value is the residents' mean A (Σ D_i A_i / Σ D_i), × 1,000 for areas per 1,000 residents.
+   */
+  const evaluateCatchment = (rule: EffectiveRule & { kind: 'area_per_1000' | 'capacity_ratio' }, level: UnitLevel, fallbackNote: string | null, results: RuleResult[], gaps: Gap[], skippedNow: AssessmentResult['skipped']) => {
+    const modeName: ModeName = rule.kind === 'capacity_ratio' ? ((rule.mode ?? 'walk') as ModeName) : 'walk';
+    if (!graph.modeNames.includes(modeName)) {
+      skippedNow.push({ ruleId: rule.id, reason: `the graph has no ${modeName} mode (build it with --modes ${modeName})` });
+      return;
+    }
+    const mode = graph.mode(modeName);
+    const budgetS = rule.kind === 'capacity_ratio' ? rule.withinMinutes! * 60 : rule.withinM! / mode.speedMps;
+    const target = targetOf(rule.kind === 'capacity_ratio' ? rule.ages : undefined);
+    const chosen = facilitiesOf(rule.categories);
+    const supply = Float64Array.from(chosen, (f) => {
+      const v = rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f];
+      return Number.isNaN(v) ? 0 : v;
+    });
+    const unknown = chosen.filter((f) => Number.isNaN(rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' && rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f])).length;
+    const snaps = homeSnapsFor(modeName);
+    const homesAt = homesByNode(modeName);
+    const origin: number[] = [];
+    const dest: number[] = [];
+    const timeMin: number[] = [];
+    let engine: ReachEngine | undefined;
+    chosen.forEach((f, j) => {
+      const field = nearestFacilityField(graph, mode, [facilities.lon[f]], [facilities.lat[f]], budgetS, { maxSnapM: options.maxSnapM, engine });
+      engine = field.engine;
+      const c = field.facilities.chain[0];
+      if (c < 0) return;
+      const candidates = new Set<number>(homesOnChain(modeName, c));
+      for (let r = 0; r < field.engine.reachedCount; r++) {
+        const n = field.engine.reached[r];
+        for (let x = homesAt.offsets[n]; x < homesAt.offsets[n + 1]; x++) candidates.add(homesAt.homes[x]);
+      }
+      const list = [...candidates].filter((i) => target.counts[i] > 0);
+      const subset: SnappedPoints = { count: list.length, chain: Int32Array.from(list, (i) => snaps.chain[i]), offsetM: Float64Array.from(list, (i) => snaps.offsetM[i]), legM: Float64Array.from(list, (i) => snaps.legM[i]), failures: [] };
+      const t = pointTimesFromField(graph, field, subset);
+      list.forEach((i, x) => {
+        if (t.timeS[x] <= budgetS) {
+          origin.push(i);
+          dest.push(j);
+          timeMin.push(t.timeS[x] / 60);
+        }
+      });
+    });
+    const matrix = travelMatrixFromPairs(nHomes, chosen.length, Uint32Array.from(origin), Uint32Array.from(dest), Float64Array.from(timeMin));
+    const fca = twoStepFca(matrix, target.counts, supply, { cutoffMin: budgetS / 60 + 1e-9 });
+    const hu = homeUnitAt(level);
+    const byUnit = new Map<string, { demand: number; supplied: number; uncovered: number }>();
+    for (let i = 0; i < nHomes; i++) {
+      const code = hu[i];
+      if (code === null || target.counts[i] <= 0) continue;
+      const u = byUnit.get(code) ?? { demand: 0, supplied: 0, uncovered: 0 };
+      u.demand += target.counts[i];
+      u.supplied += target.counts[i] * fca.access[i];
+      if (fca.access[i] === 0) u.uncovered += target.counts[i];
+      byUnit.set(code, u);
+    }
+    const per = rule.kind === 'area_per_1000' ? 1000 : 1;
+    const threshold = rule.kind === 'area_per_1000' ? rule.minAreaM2Per1000 : rule.minPlacesPerTarget;
+    for (const code of [...byUnit.keys()].filter(reported).sort()) {
+      const u = byUnit.get(code)!;
+      const value = (u.supplied / u.demand) * per;
+      const verdict: Verdict = value >= threshold - 1e-12 ? 'pass' : 'fail';
+      const note = [fallbackNote, `2SFCA on the ${modeName} network within ${rule.kind === 'area_per_1000' ? `${rule.withinM} m` : `${rule.withinMinutes} min`}`, unknown > 0 ? `${unknown} of ${chosen.length} facilities have no ${rule.kind === 'capacity_ratio' ? 'capacity' : 'area'} in the data: counted as 0` : null].filter(Boolean).join('; ');
+      results.push({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated, verdict, value, threshold, targetResidents: u.demand, unservedResidents: u.uncovered, offNetworkResidents: 0, facilities: chosen.length, agesApportioned: target.apportioned, note });
+      if (verdict === 'fail') {
+        const what = rule.kind === 'area_per_1000' ? `${fmt(value)} m² per 1,000 residents within reach (norm ${fmt(threshold)})` : `${fmt(value)} places per target resident within reach (norm ${fmt(threshold)})`;
+        const whatZh = rule.kind === 'area_per_1000' ? `可达范围内每千人 ${fmt(value)} m²（标准 ${fmt(threshold)}）` : `可达范围内每名目标居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}）`;
+        gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: (threshold - value) / threshold, unservedResidents: u.uncovered, homes: [], en: `${unitName(code)}: ${what}; ${fmt(Math.round(u.uncovered))} residents reach none.`, zh: `${unitName(code)}：${whatZh}；${fmt(Math.round(u.uncovered))} 人无可达设施。` });
+      }
+    }
+  };
+  const homeSnapsFor = (modeName: ModeName): SnappedPoints => {
+    let snaps = homeSnaps.get(modeName);
+    if (!snaps) homeSnaps.set(modeName, (snaps = snapPoints(graph, graph.mode(modeName), homes.lon, homes.lat, options.maxSnapM)));
+    return snaps;
+  };
+
   const evaluateRule = (rule: EffectiveRule, results: RuleResult[], gaps: Gap[], skipped: AssessmentResult['skipped']): void => {
     // A level no home can be placed in (committees without codes or boundaries in the data) falls back to
     // the level above, and every result says so.
@@ -380,7 +464,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
       case 'per_capita_area':
       case 'capacity_ratio': {
         if ((rule.kind === 'area_per_1000' && rule.withinM !== undefined) || (rule.kind === 'capacity_ratio' && rule.withinMinutes !== undefined)) {
-          skipped.push({ ruleId: rule.id, reason: 'the floating-catchment variant (area or capacity within a walking radius) is not evaluated yet; the per-unit variant of the same norm is' });
+          evaluateCatchment(rule, level, fallbackNote, results, gaps, skipped);
           return;
         }
         const fu = facilityUnitAt(level);
@@ -520,8 +604,6 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     const all = active.map((r) => perRule.get(r.id)!);
     return { results: all.flatMap((x) => x.results), gaps: all.flatMap((x) => x.gaps), homeTimes, skipped: all.flatMap((x) => x.skipped), snapFailures: { homes: homeSnapFailures, facilities: facilitySnapFailures } };
   };
-  for (const rule of active) evaluate(rule);
-
   /**
    * Moves facility f to (lon, lat) and recomputes only what it touches. For each reach field with f in it:
    * homes whose nearest facility was f are recomputed exactly (a bounded search from each home over the
@@ -632,7 +714,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const buildHomeIndex = (modeName: string) => {
     let idx = homeIndex.get(modeName);
     if (idx) return idx;
-    const snaps = homeSnaps.get(modeName)!;
+    const snaps = homeSnapsFor(modeName as ModeName);
     const offsets = new Uint32Array(graph.nodeCount + 1);
     const byChain = new Map<number, number[]>();
     for (let i = 0; i < nHomes; i++) {
@@ -659,6 +741,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const homesByNode = (modeName: string) => buildHomeIndex(modeName);
   const homesOnChain = (modeName: string, chain: number) => buildHomeIndex(modeName).byChain.get(chain) ?? [];
 
+  for (const rule of active) evaluate(rule);
   return { result: collect(), moveFacility };
 }
 

@@ -155,7 +155,26 @@ test('counts, residents per facility, areas per 1,000 and per resident, capacity
   assert.deepEqual([v('rail-bus').verdict, v('rail-bus').value, v('rail-bus').note], ['fail', 0.5, '1 of 2 stations have a bus stop within 100 m of walking']);
 });
 
-test('bad input: a category no facility has, a catchment variant, a unit without residents — the rest still runs', () => {
+test('floating catchment on the network (2SFCA): places per child within 4 min walk, by hand', () => {
+  // k1 at A has 18 places; within 240 s of A: h1 (80 s, 10 children) and h2 (240 s, 6 of its 0-5 band) → 16
+  // R = 18 / 16 = 1.125 places per child; A(h1) = A(h2) = 1.125, A(h3) = 0 (400 s away).
+  // Sub-district: (16 × 1.125) / 20 = 0.9 < 1 → fail, 4 children reach none; committee …001: 1.125 → pass.
+  const rules = [
+    rule({ id: 'places-4min', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'subdistrict', minPlacesPerTarget: 1, ages: { min: 3, max: 5 }, withinMinutes: 4, mode: 'walk' }),
+    rule({ id: 'places-4min-c', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'committee', minPlacesPerTarget: 1, ages: { min: 3, max: 5 }, withinMinutes: 4 }),
+  ];
+  const r = assess(graph, rules, homes, facilities, units);
+  const s = r.results.find((x) => x.ruleId === 'places-4min')!;
+  assert.equal(s.verdict, 'fail');
+  assert.ok(Math.abs(s.value! - 0.9) < 1e-12, `${s.value}`);
+  assert.equal(s.unservedResidents, 4);
+  assert.match(s.note!, /2SFCA on the walk network within 4 min/);
+  const c1 = r.results.find((x) => x.ruleId === 'places-4min-c' && x.unitCode === C1)!;
+  assert.ok(Math.abs(c1.value! - 1.125) < 1e-12 && c1.verdict === 'pass');
+  assert.equal(r.results.find((x) => x.ruleId === 'places-4min-c' && x.unitCode === C2)!.value, 0);
+});
+
+test('bad input: a category no facility has, a unit without residents — the rest still runs', () => {
   const rules = [
     rule({ id: 'nothing', kind: 'reach', categories: ['library'], unitLevel: 'subdistrict', mode: 'walk', minutes: 15, targetShare: 1 }),
     rule({ id: 'catchment', kind: 'area_per_1000', categories: ['elderly_day_care_centre'], unitLevel: 'subdistrict', minAreaM2Per1000: 40, areaField: 'building', withinM: 1000 }),
@@ -164,7 +183,6 @@ test('bad input: a category no facility has, a catchment variant, a unit without
   ];
   const r = assess(graph, rules, homes, facilities, units);
   assert.match(r.skipped.find((s) => s.ruleId === 'nothing')!.reason, /not evaluated: the project has no library/);
-  assert.match(r.skipped.find((s) => s.ruleId === 'catchment')!.reason, /floating-catchment variant/);
   assert.equal(r.results.find((x) => x.ruleId === 'nothing'), undefined, 'no results for a rule the data cannot answer');
   assert.equal(r.results.find((x) => x.ruleId === 'elderly-area')!.verdict, 'not-applicable', 'no residents aged 60+');
   assert.equal(r.results.find((x) => x.ruleId === 'k-s')!.value, 0.8, 'the other rules still ran');
