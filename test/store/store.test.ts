@@ -108,9 +108,9 @@ const snapshots: Record<string, unknown> = {};
 for (const engine of engines) {
   test(`${engine.name}: init is idempotent and versioned; imports, re-imports and refused batches`, async (t) => {
     await withStore(t, engine, async (s) => {
-      assert.equal(await s.schemaVersion(), 1);
+      assert.equal(await s.schemaVersion(), 2, "migrations 1 (records) and 2 (assessments)");
       await s.init({ name: 'again' });
-      assert.equal(await s.schemaVersion(), 1);
+      assert.equal(await s.schemaVersion(), 2);
       assert.equal((await importFile(s, opts('units', file(`u-${engine.name}.csv`, UNITS), { source: 'nbs-2023' }))).ok, true);
       const f = await importFile(s, opts('facilities', file(`f-${engine.name}.csv`, FACILITIES), { source: 'bureau-2025', attribution: 'test data' }));
       assert.equal(f.ok, true, JSON.stringify(f.problems));
