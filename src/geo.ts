@@ -1,3 +1,4 @@
+import type { MultiPolygon } from 'geojson';
 /**
  * Geodesy used across stages. Lengths are great-circle (haversine) on a sphere of the WGS84 mean radius,
  * as OSMnx and pgRouting's ST_Length(geography) approximations do; the error against the ellipsoid is
@@ -54,4 +55,21 @@ export class LocalProjection {
 /** True when lon/lat are finite and inside the WGS84 range. */
 export function isValidLonLat(lon: number, lat: number): boolean {
   return Number.isFinite(lon) && Number.isFinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90;
+}
+
+/** Ray casting over all rings (even-odd: holes subtract). */
+export function pointInMultiPolygon(lon: number, lat: number, shape: MultiPolygon): boolean {
+  let odd = false;
+  for (const polygon of shape.coordinates) {
+    for (const ring of polygon) {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const xi = ring[i][0];
+        const yi = ring[i][1];
+        const xj = ring[j][0];
+        const yj = ring[j][1];
+        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) odd = !odd;
+      }
+    }
+  }
+  return odd;
 }

@@ -9,6 +9,7 @@ import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './r
 import { nearestFacilityField, pointTimesFromField } from './field.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
 import { ageBandRange } from '../model/records.ts';
+import { pointInMultiPolygon } from '../geo.ts';
 
 /**
  * The assessment ("unified detection"): every enabled rule of the standards catalogue checked for every unit
@@ -144,23 +145,6 @@ export function bandWeights(bands: Iterable<string>, ages: AgeRange | undefined)
     weights.set(band, w);
   }
   return { weights, apportioned };
-}
-
-/** Ray casting over all rings (even-odd: holes subtract). */
-function pointInMultiPolygon(lon: number, lat: number, shape: MultiPolygon): boolean {
-  let odd = false;
-  for (const polygon of shape.coordinates) {
-    for (const ring of polygon) {
-      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-        const xi = ring[i][0];
-        const yi = ring[i][1];
-        const xj = ring[j][0];
-        const yj = ring[j][1];
-        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) odd = !odd;
-      }
-    }
-  }
-  return odd;
 }
 
 /** Point → unit code at one level, by boundaries (null outside all). */

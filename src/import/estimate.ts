@@ -3,6 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
+import { pointInMultiPolygon } from '../geo.ts';
 import type { PopulationRecord, UnitLevel } from '../model/records.ts';
 import type { ProjectStore } from '../store/store.ts';
 import { disaggregate, heldBackError, splitByAgeStructure, type UnitTotal, type Zone } from './disaggregate.ts';
@@ -57,21 +58,6 @@ export interface EstimateReport {
 }
 
 const LEVEL_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
-
-/** Ray casting over all rings (holes included by the even-odd rule). */
-function inside(lon: number, lat: number, shape: MultiPolygon): boolean {
-  let odd = false;
-  for (const polygon of shape.coordinates) {
-    for (const ring of polygon) {
-      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-        const [xi, yi] = ring[i];
-        const [xj, yj] = ring[j];
-        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) odd = !odd;
-      }
-    }
-  }
-  return odd;
-}
 
 /** Area centroid of a polygon's outer ring (vertex mean for a degenerate ring). */
 function centroid(p: Polygon): [number, number] {
@@ -148,7 +134,7 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
     const [lon, lat] = centroid(row.geometry as Polygon);
     const levelsValue = row.props.levels as number | null;
     if (levelsValue !== null) withLevels++;
-    const hit = totalCodes.length ? index.search(lon, lat, lon, lat).find((i) => inside(lon, lat, boundaries.get(totalCodes[i])!)) : undefined;
+    const hit = totalCodes.length ? index.search(lon, lat, lon, lat).find((i) => pointInMultiPolygon(lon, lat, boundaries.get(totalCodes[i])!)) : undefined;
     if (hit === undefined) continue;
     found.push({ id: String(row.props.id), unitCode: totalCodes[hit], lon, lat, areaM2: Number(row.props.area_m2), levels: levelsValue });
   }
