@@ -100,7 +100,7 @@ export interface Gap {
   level: UnitLevel;
   shortfall: number;
   unservedResidents: number;
-  /** Unserved homes (reach rules): id, residents of the target ages, time to the nearest facility (Infinity beyond the field's budget) and that facility. */
+  /** Unserved homes (reach rules; the GAP_HOMES largest): id, residents of the target ages, time to the nearest facility (Infinity beyond the field's budget) and that facility. */
   homes: Array<{ id: string; lon: number; lat: number; residents: number; nearestTimeS: number; nearestFacility: string | null }>;
   en: string;
   zh: string;
@@ -117,6 +117,19 @@ export interface AssessmentResult {
 }
 
 const LEVEL_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
+const NUMBER_FORMAT = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
+/** Unserved homes listed per gap (the largest first); the gap's counts always cover all of them. */
+export const GAP_HOMES = 200;
+
+/** The `cap` indices with the largest values (ties by index), largest first. */
+function largest(indices: number[], values: Float64Array, cap: number): number[] {
+  if (indices.length > cap) {
+    const v = Float64Array.from(indices, (i) => values[i]).sort();
+    const threshold = v[v.length - cap];
+    indices = indices.filter((i) => values[i] >= threshold);
+  }
+  return indices.sort((a, b) => values[b] - values[a] || a - b).slice(0, cap);
+}
 const OPEN_AGE = 100;
 
 /** Weight of each stored band for a target age range: the share of the band's years inside the range. */
@@ -254,6 +267,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const homeSnaps = new Map<string, SnappedPoints>();
   let homeSnapFailures = 0;
   let facilitySnapFailures = 0;
+  const failedFacilities = new Set<number>();
   const homeTimes: AssessmentResult['homeTimes'] = new Map();
   const fieldState = new Map<string, FieldState>();
   for (const [key, b] of budgets) {
@@ -272,7 +286,8 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     const lons = Float64Array.from(chosen, (f) => facilities.lon[f]);
     const lats = Float64Array.from(chosen, (f) => facilities.lat[f]);
     const field = nearestFacilityField(graph, mode, lons, lats, b.budgetS, { maxSnapM: options.maxSnapM });
-    facilitySnapFailures += field.facilities.failures.length;
+    for (const x of field.facilities.failures) failedFacilities.add(chosen[x.index]);
+    facilitySnapFailures = failedFacilities.size;
     const t = pointTimesFromField(graph, field, snaps);
     // field facility index → global facility index
     const facility = Int32Array.from(t.facility, (i) => (i >= 0 ? chosen[i] : -1));
@@ -290,7 +305,8 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
 
   const unitName = (code: string) => unitByCode.get(code)?.name ?? code;
   const unitsAt = (level: UnitLevel, codes: Iterable<string | null>) => [...new Set([...codes].filter((c): c is string => c !== null && reported(c)))].sort();
-  const fmt = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en') : x.toLocaleString('en', { maximumFractionDigits: 2 }));
+  // one formatter for all messages: toLocaleString builds a new one on every call
+  const fmt = (x: number) => NUMBER_FORMAT.format(x);
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
   const PARENT_LEVEL: Record<UnitLevel, UnitLevel | null> = { committee: 'subdistrict', subdistrict: 'district', district: null };
@@ -430,8 +446,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
             const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
             const modeZh = { walk: '步行', elderly: '老年人步行', bike: '骑行' }[rule.mode];
-            const homesOut = u.homes
-              .sort((a, b) => target.counts[b] - target.counts[a])
+            const homesOut = largest(u.homes, target.counts, GAP_HOMES)
               .map((i) => ({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: target.counts[i], nearestTimeS: times.timeS[i], nearestFacility: times.facility[i] >= 0 ? facilities.ids[times.facility[i]] : null }));
             gaps.push({
               ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: unserved, homes: homesOut,

@@ -96,7 +96,11 @@ export async function loadAssessInputs(store: ProjectStore, options: { populatio
   }
   const facilityRecords = [];
   const facilityBatches = new Set<number>();
+  // facilities a little beyond the extent still serve homes inside it; farther ones cannot (and would only be snapped in vain)
+  const margin = 0.02; // degrees, ≈ 2 km
+  const nearExtent = (lon: number, lat: number) => !options.extent || (lon >= options.extent[0] - margin && lon <= options.extent[2] + margin && lat >= options.extent[1] - margin && lat <= options.extent[3] + margin);
   for await (const f of store.records('facilities')) {
+    if (!nearExtent(f.lon, f.lat)) continue;
     facilityRecords.push(f);
     facilityBatches.add(f.batchId);
   }
