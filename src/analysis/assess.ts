@@ -446,10 +446,17 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
             const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
             const modeZh = { walk: '步行', elderly: '老年人步行', bike: '骑行' }[rule.mode];
-            const homesOut = largest(u.homes, target.counts, GAP_HOMES)
-              .map((i) => ({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: target.counts[i], nearestTimeS: times.timeS[i], nearestFacility: times.facility[i] >= 0 ? facilities.ids[times.facility[i]] : null }));
+            // Kept as indices, turned into objects only when read: a city has millions of unserved homes
+            // across its gaps, and objects for all of them cost more than the rest of the result.
+            const listed = Int32Array.from(largest(u.homes, target.counts, GAP_HOMES));
+            const nearestS = Float64Array.from(listed, (i) => times.timeS[i]);
+            const nearestF = Int32Array.from(listed, (i) => times.facility[i]);
+            const counts = target.counts;
             gaps.push({
-              ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: unserved, homes: homesOut,
+              ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: unserved,
+              get homes() {
+                return Array.from(listed, (i, k) => ({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: counts[i], nearestTimeS: nearestS[k], nearestFacility: nearestF[k] >= 0 ? facilities.ids[nearestF[k]] : null }));
+              },
               en: `${unitName(code)}: ${pct(share)} of ${fmt(Math.round(u.target))} residents ${who} reach a ${rule.categories.join(' / ')} within ${rule.minutes} min by ${rule.mode} (target ${pct(rule.targetShare)}); ${fmt(Math.round(unserved))} do not${u.off > 0 ? ` (${fmt(Math.round(u.off))} of them live off the network)` : ''}.`,
               zh: `${unitName(code)}：${whoZh}居民 ${fmt(Math.round(u.target))} 人中 ${pct(share)} 可在${modeZh} ${rule.minutes} 分钟内到达${rule.categories.join('、')}（目标 ${pct(rule.targetShare)}），${fmt(Math.round(unserved))} 人未覆盖${u.off > 0 ? `（其中 ${fmt(Math.round(u.off))} 人不在路网上）` : ''}。`,
             });
