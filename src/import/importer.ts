@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Geometry, MultiPolygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
@@ -23,7 +23,7 @@ import { parseCrs, toWgs84, type CrsName } from './crs.ts';
 import { FIELDS, resolveMapping } from './fields.ts';
 import { asMultiPolygon, interiorPoint, mapCoordinates, parseWkt, polygonProblem, positions, repairPolygon } from './geometry.ts';
 import { ProblemLog, type Problem, type ProblemCode } from './problems.ts';
-import { openRows, sniffFormat, type RawRow, type RowSource } from './rows.ts';
+import { fileHead, openRows, sniffFormat, type RawRow, type RowSource } from './rows.ts';
 import { openOsmFeatures } from './osm-features.ts';
 import { loadOsmTagTable } from '../model/osm-tags.ts';
 
@@ -150,12 +150,9 @@ async function sha256(file: string): Promise<string> {
 function isOsmFile(file: string): boolean {
   if (!/\.(osm|pbf|xml)$/i.test(file)) return false;
   try {
-    const fd = openSync(file, 'r');
-    const buf = Buffer.alloc(512);
-    const n = readSync(fd, buf, 0, 512, 0);
-    closeSync(fd);
-    const kind = sniffFormat(buf.subarray(0, n));
-    return kind === 'pbf' || (kind === 'xml' && buf.subarray(0, n).includes('<osm'));
+    const buf = fileHead(file, 512);
+    const kind = sniffFormat(buf);
+    return kind === 'pbf' || (kind === 'xml' && buf.includes('<osm'));
   } catch {
     return false;
   }

@@ -27,7 +27,7 @@ export interface RowSource {
 const DELIMITERS = [',', ';', '\t', '|'];
 
 /** The first bytes of a file, to tell what it really is (extensions lie). */
-function head(path: string, bytes = 65536): Buffer {
+export function fileHead(path: string, bytes = 65536): Buffer {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(bytes, statSync(path).size));
@@ -97,7 +97,7 @@ const NAME = { csv: 'CSV', geojson: 'GeoJSON' } as const;
 export function openRows(path: string, options: { encoding?: string; delimiter?: string; format?: 'csv' | 'geojson'; layer?: string } = {}): RowSource {
   if (!existsSync(path)) throw new LifecircleError('FILE_NOT_FOUND', `${path}: file not found`, { file: path });
   if (statSync(path).size === 0) throw new LifecircleError('FILE_EMPTY', `${path}: file is empty (0 bytes)`, { file: path });
-  const buf = head(path);
+  const buf = fileHead(path);
   if (/\.shp$/i.test(path)) {
     if (sniffFormat(buf) !== 'shp') throw new LifecircleError('LAYER_INVALID', `${path}: not an ESRI Shapefile (no .shp file code 9994 in its header)`, { file: path });
     return openShapefile(path, options.encoding);

@@ -15,10 +15,10 @@
  *   negative time, an unknown id, a repeated (origin, destination) pair (both lines), a repeated table id,
  *   a missing column.
  */
-import { createReadStream, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { LifecircleError } from '../errors.ts';
 import { CsvParser, CsvError } from './csv.ts';
-import { sniffDelimiter, sniffEncoding, sniffFormat } from './rows.ts';
+import { fileHead, sniffDelimiter, sniffEncoding, sniffFormat } from './rows.ts';
 import { GrowableArray } from '../util/growable.ts';
 import { travelMatrixFromPairs, type TravelMatrix } from '../analysis/accessibility.ts';
 
@@ -95,18 +95,6 @@ function fail(key: 'LAYER_INVALID' | 'LAYER_FIELD_INVALID', message: string, fil
   return new LifecircleError(key, message, { file, record: line === undefined ? undefined : `line ${line}`, field });
 }
 
-/** The first bytes of a file (for sniffing). */
-function head(path: string, bytes = 65536): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(Math.min(bytes, statSync(path).size));
-    readSync(fd, buf, 0, buf.length, 0);
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Streams a CSV file's records to `onRecord(fields, line)` after handing the header to `onHeader`; errors of
  * the text itself (bad quoting) become LifecircleErrors naming the file and line.
@@ -119,7 +107,7 @@ async function streamCsv(
 ): Promise<void> {
   if (!existsSync(path)) throw new LifecircleError('FILE_NOT_FOUND', `${path}: file not found`, { file: path });
   if (statSync(path).size === 0) throw new LifecircleError('FILE_EMPTY', `${path}: file is empty (0 bytes); expected a CSV table with a header line`, { file: path });
-  const buf = head(path);
+  const buf = fileHead(path);
   const format = sniffFormat(buf);
   if (format !== 'csv') throw fail('LAYER_INVALID', `${path}: expected CSV text but the file looks like ${format === 'zip' ? 'a zip archive (an Excel .xlsx? export it as CSV)' : format}`, path);
   const encoding = (options.encoding ?? sniffEncoding(buf)).toLowerCase();
