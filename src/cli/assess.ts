@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { sha256File } from '../util/hash.ts';
 import { join } from 'node:path';
 import { assess, type AssessFacilities, type AssessHomes, type AssessmentResult, type AssessUnit } from '../analysis/assess.ts';
 import { loadCatalogue, type LoadedCatalogue } from '../standards/catalogue.ts';
@@ -139,11 +140,6 @@ export async function loadAssessInputs(store: ProjectStore, options: { populatio
   };
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'Infinity' : '') : String(v);

@@ -120,7 +120,7 @@ export async function buildDemoProject(data: string, outDir: string, say: (s?: s
  */
 export async function estimateDemoPopulation(store: SqliteStore, data: string, say: (s?: string) => void): Promise<void> {
   const { readFileSync, statSync } = await import('node:fs');
-  const { createHash } = await import('node:crypto');
+  const { sha256File } = await import('../util/hash.ts');
   const { splitCsvLine } = await import('../import/points.ts');
   const { disaggregate, splitByAgeStructure, heldBackError } = await import('../import/disaggregate.ts');
   const csv = (file: string) => {
@@ -141,7 +141,7 @@ export async function estimateDemoPopulation(store: SqliteStore, data: string, s
   const result = disaggregate(zones, totals);
   const units = await store.unitCodes();
   const method = 'district census 2020 total × city age structure, spread evenly over geocoded residential addresses (largest remainder); exact per district and age band, an estimate per address';
-  const sha = createHash('sha256').update(readFileSync(addressFile)).digest('hex');
+  const sha = await sha256File(addressFile);
   const writer = await store.beginBatch({ kind: 'population', source: 'demo-estimate-addresses', file: addressFile, fileSha256: sha, fileBytes: statSync(addressFile).size, crs: 'EPSG:4326', mapping: { zone_id: 'row', unit_code: 'nbs_code_2023', lon: 'wgs84_lng', lat: 'wgs84_lat' }, note: `estimates: ${method}`, attribution: 'Estimate from the 7th national census 2020 (district totals) and geocoded 2022 residential addresses (licence not stated; demo only)' });
   const byId = new Map(zones.map((z) => [z.id, z]));
   let written = 0;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { sha256File } from '../util/hash.ts';
 import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
@@ -163,10 +163,8 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
   let placed = 0;
   let batchId: number | null = null;
   if (!options.dryRun) {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(options.buildingsFile)) h.update(chunk as Buffer);
     const writer = await store.beginBatch({
-      kind: 'population', source: sourceName, file: options.buildingsFile, fileSha256: h.digest('hex'), fileBytes: statSync(options.buildingsFile).size,
+      kind: 'population', source: sourceName, file: options.buildingsFile, fileSha256: await sha256File(options.buildingsFile), fileBytes: statSync(options.buildingsFile).size,
       crs: 'EPSG:4326', mapping: { zone_id: 'id', weight: 'area_m2 × levels' }, note: `estimates: ${method}`, attribution: '© OpenStreetMap contributors, ODbL 1.0 (buildings); residents are estimates',
     });
     try {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { sha256File } from '../util/hash.ts';
 import { basename } from 'node:path';
 import type { Geometry, MultiPolygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
@@ -134,11 +134,6 @@ export function normaliseUnitCode(code: string): string {
 }
 const PARENT_LENGTH: Record<UnitLevel, number> = { district: 0, subdistrict: 6, committee: 9 };
 
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Imports one file of one record kind: read (streaming), map fields, convert coordinates to WGS84, validate
@@ -219,7 +214,7 @@ export async function importFile(store: ProjectStore | null, options: ImportOpti
   const batchUnits = new Set<string>();
   const pendingUnitRefs: Array<{ code: string; problem: Omit<Problem, 'en' | 'zh'> }> = [];
   const seenIds = new Set<string>();
-  const writer = !dryRun && store ? await store.beginBatch({ kind, source, file, fileSha256: await sha256(file), fileBytes: statSync(file).size, crs, mapping, note: options.estimateMethod ? `estimates: ${options.estimateMethod}` : undefined, attribution: options.attribution }) : null;
+  const writer = !dryRun && store ? await store.beginBatch({ kind, source, file, fileSha256: await sha256File(file), fileBytes: statSync(file).size, crs, mapping, note: options.estimateMethod ? `estimates: ${options.estimateMethod}` : undefined, attribution: options.attribution }) : null;
 
   let rows = 0;
   let records = 0;
