@@ -1,3 +1,4 @@
+import Flatbush from 'flatbush';
 import type { MultiPolygon } from 'geojson';
 /**
  * Geodesy used across stages. Lengths are great-circle (haversine) on a sphere of the WGS84 mean radius,
@@ -72,4 +73,38 @@ export function pointInMultiPolygon(lon: number, lat: number, shape: MultiPolygo
     }
   }
   return odd;
+}
+
+/** Which of a set of areas (units) holds a point: a flatbush over their bounding boxes, then an exact ring test. */
+export class BoundaryIndex {
+  private readonly areas: Array<{ code: string; boundary: MultiPolygon }>;
+  private readonly index: Flatbush | null;
+  constructor(areas: ReadonlyArray<{ code: string; boundary: MultiPolygon | null }>) {
+    this.areas = areas.filter((a): a is { code: string; boundary: MultiPolygon } => a.boundary !== null);
+    if (this.areas.length === 0) {
+      this.index = null;
+      return;
+    }
+    this.index = new Flatbush(this.areas.length);
+    for (const a of this.areas) {
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const poly of a.boundary.coordinates) for (const [x, y] of poly[0]) {
+        if (x < x0) x0 = x;
+        if (y < y0) y0 = y;
+        if (x > x1) x1 = x;
+        if (y > y1) y1 = y;
+      }
+      this.index.add(x0, y0, x1, y1);
+    }
+    this.index.finish();
+  }
+  /** The code of the first area holding the point, or null. */
+  locate(lon: number, lat: number): string | null {
+    if (!this.index) return null;
+    for (const i of this.index.search(lon, lat, lon, lat)) if (pointInMultiPolygon(lon, lat, this.areas[i].boundary)) return this.areas[i].code;
+    return null;
+  }
 }

@@ -1,4 +1,3 @@
-import Flatbush from 'flatbush';
 import type { MultiPolygon } from 'geojson';
 import type { Graph } from '../network/graph.ts';
 import type { ModeName } from '../network/profiles.ts';
@@ -9,7 +8,7 @@ import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './r
 import { nearestFacilityField, pointTimesFromField } from './field.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
 import { ageBandRange } from '../model/records.ts';
-import { pointInMultiPolygon } from '../geo.ts';
+import { BoundaryIndex } from '../geo.ts';
 
 /**
  * The assessment ("unified detection"): every enabled rule of the standards catalogue checked for every unit
@@ -160,39 +159,6 @@ export function bandWeights(bands: Iterable<string>, ages: AgeRange | undefined)
   return { weights, apportioned };
 }
 
-/** Point → unit code at one level, by boundaries (null outside all). */
-class UnitLocator {
-  private readonly units: AssessUnit[];
-  private readonly index: Flatbush | null;
-  constructor(units: AssessUnit[]) {
-    this.units = units.filter((u) => u.boundary);
-    if (this.units.length === 0) {
-      this.index = null;
-      return;
-    }
-    this.index = new Flatbush(this.units.length);
-    for (const u of this.units) {
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (const poly of u.boundary!.coordinates) for (const [x, y] of poly[0]) {
-        if (x < x0) x0 = x;
-        if (y < y0) y0 = y;
-        if (x > x1) x1 = x;
-        if (y > y1) y1 = y;
-      }
-      this.index.add(x0, y0, x1, y1);
-    }
-    this.index.finish();
-  }
-  locate(lon: number, lat: number): string | null {
-    if (!this.index) return null;
-    for (const i of this.index.search(lon, lat, lon, lat)) if (pointInMultiPolygon(lon, lat, this.units[i].boundary!)) return this.units[i].code;
-    return null;
-  }
-}
-
 export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): Assessment {
   const statuses = new Set(options.statuses ?? ['existing']);
   const unitByCode = new Map(units.map((u) => [u.code, u]));
@@ -201,10 +167,10 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const active = rules.filter((r) => r.enabled);
 
   // --- units of homes and facilities per level -------------------------------------------------------------
-  const locators = new Map<UnitLevel, UnitLocator>();
+  const locators = new Map<UnitLevel, BoundaryIndex>();
   const locator = (level: UnitLevel) => {
     let l = locators.get(level);
-    if (!l) locators.set(level, (l = new UnitLocator(units.filter((u) => u.level === level))));
+    if (!l) locators.set(level, (l = new BoundaryIndex(units.filter((u) => u.level === level))));
     return l;
   };
   const homeUnits = new Map<UnitLevel, (string | null)[]>();

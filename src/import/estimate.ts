@@ -1,9 +1,8 @@
 import { statSync } from 'node:fs';
 import { sha256File } from '../util/hash.ts';
-import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
-import { pointInMultiPolygon } from '../geo.ts';
+import { BoundaryIndex } from '../geo.ts';
 import type { PopulationRecord, UnitLevel } from '../model/records.ts';
 import type { ProjectStore } from '../store/store.ts';
 import { disaggregate, heldBackError, splitByAgeStructure, type UnitTotal, type Zone } from './disaggregate.ts';
@@ -118,13 +117,7 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
   const totalCodes = [...new Set(totals.map((t) => t.unitCode))].filter((c) => boundaries.has(c)).sort();
 
   // --- buildings -> units ---------------------------------------------------------------------------------
-  const index = new Flatbush(Math.max(1, totalCodes.length));
-  for (const code of totalCodes) {
-    const pts = boundaries.get(code)!.coordinates.flat(2);
-    index.add(Math.min(...pts.map((p) => p[0])), Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[1])));
-  }
-  if (totalCodes.length === 0) index.add(0, 0, 0, 0);
-  index.finish();
+  const locator = new BoundaryIndex(totalCodes.map((code) => ({ code, boundary: boundaries.get(code)! })));
   const source = openOsmFeatures(options.buildingsFile, { kind: 'buildings' });
   const found: Array<{ id: string; unitCode: string; lon: number; lat: number; areaM2: number; levels: number | null }> = [];
   let buildings = 0;
@@ -134,9 +127,9 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
     const [lon, lat] = centroid(row.geometry as Polygon);
     const levelsValue = row.props.levels as number | null;
     if (levelsValue !== null) withLevels++;
-    const hit = totalCodes.length ? index.search(lon, lat, lon, lat).find((i) => pointInMultiPolygon(lon, lat, boundaries.get(totalCodes[i])!)) : undefined;
-    if (hit === undefined) continue;
-    found.push({ id: String(row.props.id), unitCode: totalCodes[hit], lon, lat, areaM2: Number(row.props.area_m2), levels: levelsValue });
+    const unitCode = locator.locate(lon, lat);
+    if (unitCode === null) continue;
+    found.push({ id: String(row.props.id), unitCode, lon, lat, areaM2: Number(row.props.area_m2), levels: levelsValue });
   }
   const medianLevels = new Map<string, number>();
   const byUnit = new Map<string, number[]>();
