@@ -7,7 +7,7 @@ import { travelMatrixFromPairs, twoStepFca } from './accessibility.ts';
 import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './reach.ts';
 import { nearestFacilityField, pointTimesFromField } from './field.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
-import { ageBandRange } from '../model/records.ts';
+import { ageBandRange, UNIT_CODE_LENGTH } from '../model/records.ts';
 import { BoundaryIndex } from '../geo.ts';
 
 /**
@@ -115,7 +115,6 @@ export interface AssessmentResult {
   snapFailures: { homes: number; facilities: number };
 }
 
-const LEVEL_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
 const NUMBER_FORMAT = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
 /** Unserved homes listed per gap (the largest first); the gap's counts always cover all of them. */
 export const GAP_HOMES = 200;
@@ -159,6 +158,16 @@ export function bandWeights(bands: Iterable<string>, ages: AgeRange | undefined)
   return { weights, apportioned };
 }
 
+/** Residents of every age per home, by the same band rule as the rules' targets ("all" only when no finer band). */
+export function residentsPerHome(homes: AssessHomes): Float64Array {
+  const out = new Float64Array(homes.ids.length);
+  for (const [band, w] of bandWeights(homes.bands.keys(), undefined).weights) {
+    const c = homes.bands.get(band)!;
+    for (let i = 0; i < out.length; i++) out[i] += w * c[i];
+  }
+  return out;
+}
+
 export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): Assessment {
   const statuses = new Set(options.statuses ?? ['existing']);
   const unitByCode = new Map(units.map((u) => [u.code, u]));
@@ -177,7 +186,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const homeUnitAt = (level: UnitLevel) => {
     let a = homeUnits.get(level);
     if (a) return a;
-    const len = LEVEL_LENGTH[level];
+    const len = UNIT_CODE_LENGTH[level];
     a = homes.unitCode.map((c, i) => (c.length >= len ? c.slice(0, len) : locator(level).locate(homes.lon[i], homes.lat[i])));
     homeUnits.set(level, a);
     return a;
@@ -186,7 +195,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   const facilityUnitAt = (level: UnitLevel) => {
     let a = facilityUnits.get(level);
     if (a) return a;
-    const len = LEVEL_LENGTH[level];
+    const len = UNIT_CODE_LENGTH[level];
     a = facilities.unitCode.map((c, i) => (c && c.length >= len ? c.slice(0, len) : locator(level).locate(facilities.lon[i], facilities.lat[i])));
     facilityUnits.set(level, a);
     return a;
@@ -458,7 +467,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
         const committees = new Map<string, number>();
         if (rule.kind === 'count_per_unit' && rule.perCommittees !== undefined) {
           for (const u of units) if (u.level === 'committee') {
-            const parent = u.code.slice(0, LEVEL_LENGTH[level]);
+            const parent = u.code.slice(0, UNIT_CODE_LENGTH[level]);
             committees.set(parent, (committees.get(parent) ?? 0) + 1);
           }
         }
@@ -588,7 +597,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     facilities.lat[f] = lat;
     for (const [level, a] of facilityUnits) {
       const c = facilities.unitCode[f];
-      const len = LEVEL_LENGTH[level];
+      const len = UNIT_CODE_LENGTH[level];
       a[f] = c && c.length >= len ? c.slice(0, len) : locator(level).locate(lon, lat);
     }
     let homesRecomputed = 0;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sha256File } from '../util/hash.ts';
 import { join } from 'node:path';
-import { assess, type AssessFacilities, type AssessHomes, type AssessmentResult, type AssessUnit } from '../analysis/assess.ts';
+import { assess, residentsPerHome, type AssessFacilities, type AssessHomes, type AssessmentResult, type AssessUnit } from '../analysis/assess.ts';
 import { loadCatalogue, type LoadedCatalogue } from '../standards/catalogue.ts';
 import type { EffectiveRule } from '../standards/schema.ts';
 import { loadGraph, type Graph } from '../network/index.ts';
@@ -286,13 +286,7 @@ async function reportData(store: ProjectStore, options: AssessRunOptions, catalo
     .filter((r) => used.has(r.id))
     .map((r) => ({ id: r.id, title: r.title, kind: r.kind, domain: r.domain, categories: r.categories, unitLevel: r.unitLevel, norm: normText(r), verification: r.verification, mandatory: r.mandatory, citation: r.citation }));
   // residents per unit (all ages) and nearest-time histograms per sub-district and reach field
-  const everyone = new Float64Array(inputs.homes.ids.length);
-  const bandNames = [...inputs.homes.bands.keys()];
-  const fine = bandNames.filter((b) => b !== 'all');
-  for (const b of fine.length ? fine : bandNames) {
-    const c = inputs.homes.bands.get(b)!;
-    for (let i = 0; i < everyone.length; i++) everyone[i] += c[i];
-  }
+  const everyone = residentsPerHome(inputs.homes);
   const scoped = new Set(inputs.scope);
   const residentsByUnit = new Map<string, number>();
   const subOf = inputs.homes.unitCode.map((c) => (c.length >= 9 ? c.slice(0, 9) : ''));

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { residentsPerHome } from '../analysis/assess.ts';
+import type { AssessRunSummary } from './assess.ts';
 import { Command, Option } from 'commander';
 import { LifecircleError } from '../errors.ts';
 import { loadFacilityCatalogue } from '../model/catalogue.ts';
@@ -312,9 +314,9 @@ function readAgeStructure(file: string): Array<{ ageGroup: string; share: number
 }
 
 /** The assessment in a few lines for the terminal. */
-export function assessmentSummary(run: import('./assess.ts').AssessRunSummary): string[] {
+export function assessmentSummary(run: AssessRunSummary): string[] {
   const { result, catalogue, inputs } = run;
-  const residents = [...inputs.homes.bands.entries()].filter(([b]) => b !== 'all' || inputs.homes.bands.size === 1).reduce((s, [, c]) => s + c.reduce((a, b) => a + b, 0), 0);
+  const residents = residentsPerHome(inputs.homes).reduce((a, b) => a + b, 0);
   const count = (v: string) => result.results.filter((r) => r.verdict === v).length;
   const lines = [
     `assessment run ${run.runId}: ${catalogue.rules.filter((r) => r.enabled).length} rules (catalogue ${catalogue.version}, sha256 ${catalogue.sha256.slice(0, 12)}), ${inputs.homes.ids.length.toLocaleString('en')} homes with ${Math.round(residents).toLocaleString('en')} residents${inputs.homes.estimated ? ' (estimated)' : ''} from ${inputs.populationSource ?? 'no population source'}, ${inputs.facilities.ids.length.toLocaleString('en')} facilities, in ${run.seconds.toFixed(2)} s`,

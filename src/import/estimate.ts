@@ -3,7 +3,7 @@ import { sha256File } from '../util/hash.ts';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { LifecircleError } from '../errors.ts';
 import { BoundaryIndex } from '../geo.ts';
-import type { PopulationRecord, UnitLevel } from '../model/records.ts';
+import { UNIT_CODE_LENGTH, type PopulationRecord, type UnitLevel } from '../model/records.ts';
 import type { ProjectStore } from '../store/store.ts';
 import { disaggregate, heldBackError, splitByAgeStructure, type UnitTotal, type Zone } from './disaggregate.ts';
 import { openOsmFeatures } from './osm-features.ts';
@@ -56,7 +56,6 @@ export interface EstimateReport {
   warnings: string;
 }
 
-const LEVEL_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
 
 /** Area centroid of a polygon's outer ring (vertex mean for a degenerate ring). */
 function centroid(p: Polygon): [number, number] {
@@ -95,7 +94,7 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
   const boundaries = new Map<string, MultiPolygon>();
   for await (const u of store.records('units')) if (u.boundary) boundaries.set(u.code, u.boundary);
   const levels: UnitLevel[] = options.level ? [options.level] : ['committee', 'subdistrict', 'district'];
-  const level = levels.find((l) => unitTotals.some((p) => p.unitCode!.length === LEVEL_LENGTH[l] && boundaries.has(p.unitCode!)));
+  const level = levels.find((l) => unitTotals.some((p) => p.unitCode!.length === UNIT_CODE_LENGTH[l] && boundaries.has(p.unitCode!)));
   if (!level) {
     throw new LifecircleError(
       'ARGUMENT_INVALID',
@@ -103,7 +102,7 @@ export async function estimatePopulationFromBuildings(store: ProjectStore, optio
       { field: 'level' },
     );
   }
-  const atLevel = unitTotals.filter((p) => p.unitCode!.length === LEVEL_LENGTH[level]);
+  const atLevel = unitTotals.filter((p) => p.unitCode!.length === UNIT_CODE_LENGTH[level]);
   const year = options.year ?? Math.max(...atLevel.map((p) => p.year));
   const totalsRaw = atLevel.filter((p) => p.year === year);
   if (totalsRaw.length === 0) throw new LifecircleError('ARGUMENT_INVALID', `no ${level} totals for ${year}`, { field: 'year' });

@@ -11,6 +11,9 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 export const UNIT_LEVELS = ['district', 'subdistrict', 'committee'] as const;
 export type UnitLevel = (typeof UNIT_LEVELS)[number];
 
+/** Digits of a unit's code at each level (national statistical codes; 12-digit padded forms are trimmed on import). */
+export const UNIT_CODE_LENGTH: Record<UnitLevel, number> = { district: 6, subdistrict: 9, committee: 12 };
+
 export const FACILITY_STATUSES = ['existing', 'under_construction', 'planned', 'closed'] as const;
 export type FacilityStatus = (typeof FACILITY_STATUSES)[number];
 
