@@ -6,9 +6,10 @@ import { assess, residentsPerHome, type AssessFacilities, type AssessHomes, type
 import { loadCatalogue, type LoadedCatalogue } from '../standards/catalogue.ts';
 import type { EffectiveRule } from '../standards/schema.ts';
 import { loadGraph, type Graph } from '../network/index.ts';
-import type { ProjectStore, StoredGap, StoredResult } from '../store/store.ts';
+import type { BatchSummary, ProjectStore, StoredGap, StoredResult } from '../store/store.ts';
 import type { ReportData, ReportRule } from '../report/model.ts';
 import { writeHtmlReport } from '../report/html.ts';
+import { csvCell } from '../io/export.ts';
 
 /**
  * `lifecircle assess`: the whole assessment on a project store and a graph file — load the inputs, run
@@ -42,8 +43,6 @@ export async function loadAssessInputs(store: ProjectStore, options: { populatio
     unitBatches.add(u.batchId);
   }
   // population: zones of one source, the latest year
-  const status = await store.status();
-  const populationBatches = status.batches.filter((b) => b.kind === 'population');
   const zoneSources = new Map<string, number>(); // source → last batch id
   for await (const p of store.records('population')) if (p.zoneKind !== 'unit') zoneSources.set(p.source, Math.max(zoneSources.get(p.source) ?? 0, p.batchId));
   const populationSource = options.populationSource ?? ([...zoneSources].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null);
@@ -127,7 +126,6 @@ export async function loadAssessInputs(store: ProjectStore, options: { populatio
       return pts.every(([x, y]) => inExtent(x, y));
     })
     .map((u) => u.code);
-  void populationBatches;
   return {
     homes: { ids, lon: Float64Array.from(lon), lat: Float64Array.from(lat), unitCode, bands, estimated },
     facilities,
@@ -141,10 +139,8 @@ export async function loadAssessInputs(store: ProjectStore, options: { populatio
 }
 
 
-const csvCell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'Infinity' : '') : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+/** A CSV cell: non-finite numbers as "Infinity" or empty, the rest escaped by the export module's rule. */
+const cell = (v: unknown) => csvCell(typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'Infinity' : null) : v);
 
 /** The norm of a rule in words (en, zh). */
 export function normText(rule: EffectiveRule): { en: string; zh: string } {
@@ -235,19 +231,20 @@ export async function runAssessment(store: ProjectStore, options: AssessRunOptio
     writeFileSync(p, text);
     files.push(p);
   };
-  const attribution = [graph.info.attribution, ...new Set((await store.status()).batches.filter((b) => inputs.batchIds.includes(b.id) && b.attribution).map((b) => b.attribution!))].filter(Boolean);
+  const batches = (await store.status()).batches;
+  const attribution = [graph.info.attribution, ...new Set(batches.filter((b) => inputs.batchIds.includes(b.id) && b.attribution).map((b) => b.attribution!))].filter(Boolean);
   const ruleById = new Map(catalogue.rules.map((r) => [r.id, r]));
   const unitByCode = new Map(inputs.units.map((u) => [u.code, u]));
   const resultCols = ['rule_id', 'rule_title_zh', 'kind', 'level', 'unit_code', 'unit_name', 'verdict', 'value', 'threshold', 'target_residents', 'unserved_residents', 'off_network_residents', 'facilities', 'ages_apportioned', 'estimated_population', 'verification', 'note'];
   write(
     'results.csv',
     '\uFEFF' + resultCols.join(',') + '\n' +
-      result.results.map((r) => [r.ruleId, ruleById.get(r.ruleId)?.title.zh, r.kind, r.level, r.unitCode, r.unitName, r.verdict, r.value, r.threshold, Math.round(r.targetResidents), Math.round(r.unservedResidents), Math.round(r.offNetworkResidents), r.facilities, r.agesApportioned, r.estimatedPopulation, ruleById.get(r.ruleId)?.verification, r.note].map(csvCell).join(',')).join('\n') + '\n',
+      result.results.map((r) => [r.ruleId, ruleById.get(r.ruleId)?.title.zh, r.kind, r.level, r.unitCode, r.unitName, r.verdict, r.value, r.threshold, Math.round(r.targetResidents), Math.round(r.unservedResidents), Math.round(r.offNetworkResidents), r.facilities, r.agesApportioned, r.estimatedPopulation, ruleById.get(r.ruleId)?.verification, r.note].map(cell).join(',')).join('\n') + '\n',
   );
   write(
     'gaps.csv',
     '\uFEFF' + ['rule_id', 'level', 'unit_code', 'unit_name', 'shortfall', 'unserved_residents', 'gap_zh', 'gap_en'].join(',') + '\n' +
-      result.gaps.map((g) => [g.ruleId, g.level, g.unitCode, g.unitName, g.shortfall, Math.round(g.unservedResidents), g.zh, g.en].map(csvCell).join(',')).join('\n') + '\n',
+      result.gaps.map((g) => [g.ruleId, g.level, g.unitCode, g.unitName, g.shortfall, Math.round(g.unservedResidents), g.zh, g.en].map(cell).join(',')).join('\n') + '\n',
   );
   // units with their results as properties (one feature per assessed unit with a boundary)
   const perUnit = new Map<string, Record<string, unknown>>();
@@ -273,14 +270,13 @@ export async function runAssessment(store: ProjectStore, options: AssessRunOptio
   );
 
   // --- the report -------------------------------------------------------------------------------------------
-  const report = reportData(store, options, catalogue, graph, inputs, result, attribution, runId);
-  write('report-data.json', JSON.stringify(await report));
-  files.push(...writeHtmlReport(await report, join(options.outDir, 'report')).files);
+  const report = reportData(store, batches, options, catalogue, graph, inputs, result, attribution);
+  write('report-data.json', JSON.stringify(report));
+  files.push(...writeHtmlReport(report, join(options.outDir, 'report')).files);
   return { runId, seconds, result, catalogue, inputs, files, sameInputsAs };
 }
 
-async function reportData(store: ProjectStore, options: AssessRunOptions, catalogue: LoadedCatalogue, graph: Graph, inputs: AssessInputs, result: AssessmentResult, attribution: string[], runId: number): Promise<ReportData> {
-  const status = await store.status();
+function reportData(store: ProjectStore, batches: BatchSummary[], options: AssessRunOptions, catalogue: LoadedCatalogue, graph: Graph, inputs: AssessInputs, result: AssessmentResult, attribution: string[]): ReportData {
   const used = new Set(result.results.map((r) => r.ruleId));
   const rules: ReportRule[] = catalogue.rules
     .filter((r) => used.has(r.id))
@@ -320,7 +316,7 @@ async function reportData(store: ProjectStore, options: AssessRunOptions, catalo
       catalogueVersion: catalogue.version,
       catalogueSha256: catalogue.sha256,
       graph: { file: options.graphFile, modes: graph.modeNames, nodes: graph.nodeCount, attribution: graph.info.attribution },
-      batches: status.batches.filter((b) => inputs.batchIds.includes(b.id)).map((b) => ({ id: b.id, kind: b.kind, source: b.source, file: b.file, importedAt: b.importedAt, attribution: b.attribution ?? null, note: b.note ?? null })),
+      batches: batches.filter((b) => inputs.batchIds.includes(b.id)).map((b) => ({ id: b.id, kind: b.kind, source: b.source, file: b.file, importedAt: b.importedAt, attribution: b.attribution ?? null, note: b.note ?? null })),
     },
     caveats,
     attribution,
@@ -329,6 +325,6 @@ async function reportData(store: ProjectStore, options: AssessRunOptions, catalo
     results: result.results,
     gaps: result.gaps.map((g) => ({ ...g, homes: g.homes.slice(0, 20) })),
     nearestTimes: nearestTimes.filter((n) => scoped.size === 0 || scoped.has(n.unitCode)),
-    skipped: [...result.skipped, ...(runId ? [] : [])],
+    skipped: result.skipped,
   };
 }

@@ -9,6 +9,7 @@ import { snapPoints } from '../network/snap.ts';
 import { progressBar } from './progress.ts';
 import { runDemo } from './demo.ts';
 import { addProjectCommands } from './project.ts';
+import { csvCell } from '../io/export.ts';
 
 const VERSION = '0.1.0';
 
@@ -281,7 +282,7 @@ export function createProgram(): Command {
         total = pts.id.length;
         for (let i = 0; i < total; i++) {
           thresholds.forEach((t, k) => (within(timeS[i], t) ? counts[k]++ : 0));
-          rows += `${csv(pts.id[i])},${pts.lon[i]},${pts.lat[i]},${Number.isFinite(timeS[i]) ? round3(timeS[i]) : ''},${facility[i] >= 0 ? csv(fac.id[facility[i]]) : ''}\n`;
+          rows += `${csvCell(pts.id[i])},${pts.lon[i]},${pts.lat[i]},${Number.isFinite(timeS[i]) ? round3(timeS[i]) : ''},${facility[i] >= 0 ? csvCell(fac.id[facility[i]]) : ''}\n`;
         }
       } else {
         for (let n = 0; n < graph.nodeCount; n++) {
@@ -290,7 +291,7 @@ export function createProgram(): Command {
           const t = field.engine.timeS[n];
           thresholds.forEach((th, k) => (within(t, th) ? counts[k]++ : 0));
           const entry = field.engine.source[n];
-          rows += `${n},${graph.nodeLon[n]},${graph.nodeLat[n]},${Number.isFinite(t) ? round3(t) : ''},${entry >= 0 ? csv(fac.id[field.entryFacility[entry]]) : ''}\n`;
+          rows += `${n},${graph.nodeLon[n]},${graph.nodeLat[n]},${Number.isFinite(t) ? round3(t) : ''},${entry >= 0 ? csvCell(fac.id[field.entryFacility[entry]]) : ''}\n`;
         }
       }
       if (o.output) writeFileSync(o.output, rows);
@@ -331,9 +332,6 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-function csv(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 usage, 2 input error, 3 import refused for problems in the data). */
 export async function main(argv: string[]): Promise<number> {

@@ -56,7 +56,8 @@ export async function attributionsOf(store: ProjectStore, kind: RecordKind): Pro
   return [...set];
 }
 
-function csvCell(v: unknown): string {
+/** One CSV cell (RFC 4180): quoted when it holds a quote, comma or line break. */
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
