@@ -191,6 +191,18 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     homeUnits.set(level, a);
     return a;
   };
+  // units with residents of any age, per level (the same for every rule of that level)
+  const inhabitedUnits = new Map<UnitLevel, Set<string>>();
+  const inhabitedAt = (level: UnitLevel) => {
+    let set = inhabitedUnits.get(level);
+    if (set) return set;
+    const hu = homeUnitAt(level);
+    const everyone = targetOf(undefined).counts;
+    set = new Set<string>();
+    for (let i = 0; i < nHomes; i++) if (hu[i] !== null && everyone[i] > 0) set.add(hu[i]!);
+    inhabitedUnits.set(level, set);
+    return set;
+  };
   const facilityUnits = new Map<UnitLevel, (string | null)[]>();
   const facilityUnitAt = (level: UnitLevel) => {
     let a = facilityUnits.get(level);
@@ -472,10 +484,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
           }
         }
         // every unit with residents of any age is reported (not-applicable when none of the target ages live there)
-        const everyone = targetOf(undefined).counts;
-        const inhabited = new Set<string>();
-        for (let i = 0; i < nHomes; i++) if (hu[i] !== null && everyone[i] > 0) inhabited.add(hu[i]!);
-        const codes = unitsAt(level, [...inhabited, ...residents.keys(), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
+        const codes = unitsAt(level, [...inhabitedAt(level), ...residents.keys(), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
         let passing = 0;
         for (const code of codes) {
           const pop = residents.get(code) ?? 0;
