@@ -1,11 +1,12 @@
 import type { MultiPolygon } from 'geojson';
-import type { Graph } from '../network/graph.ts';
+import type { Graph, ModeGraph } from '../network/graph.ts';
 import type { ModeName } from '../network/profiles.ts';
-import { isSnap, snapPoint, snapPoints, type SnappedPoints } from '../network/snap.ts';
+import { isSnap, snapPoint, snapPoints, snapPointsLike, type SnapFailure, type SnappedPoints } from '../network/snap.ts';
 import { ReachEngine } from './dijkstra.ts';
 import { travelMatrixFromPairs, twoStepFca } from './accessibility.ts';
 import { accessTimeS, alongChainTimeS, appendSources, arrivalViaEnds } from './reach.ts';
-import { nearestFacilityField, pointTimesFromField } from './field.ts';
+import { nearestFacilityFieldFromSnaps, pointTimesFromField } from './field.ts';
+import { reversedMode } from './reverse.ts';
 import type { AgeRange, EffectiveRule, UnitLevel } from '../standards/schema.ts';
 import { ageBandRange, UNIT_CODE_LENGTH } from '../model/records.ts';
 import { BoundaryIndex } from '../geo.ts';
@@ -100,7 +101,7 @@ export interface Gap {
   shortfall: number;
   unservedResidents: number;
   /** Unserved homes (reach rules; the GAP_HOMES largest): id, residents of the target ages, time to the nearest facility (Infinity beyond the field's budget) and that facility. */
-  homes: Array<{ id: string; lon: number; lat: number; residents: number; nearestTimeS: number; nearestFacility: string | null }>;
+  readonly homes: Array<{ id: string; lon: number; lat: number; residents: number; nearestTimeS: number; nearestFacility: string | null }>;
   en: string;
   zh: string;
 }
@@ -119,14 +120,34 @@ const NUMBER_FORMAT = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
 /** Unserved homes listed per gap (the largest first); the gap's counts always cover all of them. */
 export const GAP_HOMES = 200;
 
-/** The `cap` indices with the largest values (ties by index), largest first. */
-function largest(indices: number[], values: Float64Array, cap: number): number[] {
-  if (indices.length > cap) {
-    const v = Float64Array.from(indices, (i) => values[i]).sort();
+/**
+ * The `cap` indices with the largest values, largest first (ties by index); `indices` ascending. Insertion
+ * sort over a typed array for the usual short lists (a sort with a comparator closure cost ~1 s over a city's
+ * 200,000 gaps).
+ */
+function largest(indices: ArrayLike<number>, count: number, values: Float64Array, cap: number): Int32Array {
+  let out = Int32Array.from({ length: count }, (_, x) => indices[x]);
+  if (count > cap) {
+    const v = Float64Array.from(out, (i) => values[i]).sort();
     const threshold = v[v.length - cap];
-    indices = indices.filter((i) => values[i] >= threshold);
+    out = out.filter((i) => values[i] >= threshold);
   }
-  return indices.sort((a, b) => values[b] - values[a] || a - b).slice(0, cap);
+  if (out.length <= 256) {
+    for (let a = 1; a < out.length; a++) {
+      const x = out[a];
+      const vx = values[x];
+      let b = a - 1;
+      // the input is ascending, so equal values keep index order (stable)
+      while (b >= 0 && values[out[b]] < vx) {
+        out[b + 1] = out[b];
+        b--;
+      }
+      out[b + 1] = x;
+    }
+  } else {
+    out = Int32Array.from(Array.from(out).sort((a, b) => values[b] - values[a] || a - b));
+  }
+  return out.length > cap ? out.slice(0, cap) : out;
 }
 const OPEN_AGE = 100;
 
@@ -168,6 +189,106 @@ export function residentsPerHome(homes: AssessHomes): Float64Array {
   return out;
 }
 
+/** Homes placed in the units of one level: the units' codes (sorted), each home's unit, and the homes of each unit (CSR, ascending). */
+interface LevelIndex {
+  codes: string[];
+  position: Map<string, number>;
+  /** Unit index per home (-1: the home is in no unit of this level). */
+  homeUnit: Int32Array;
+  start: Uint32Array;
+  homes: Uint32Array;
+}
+
+/** What one rule produced; `gapOf[k]` is the gap of `results[k]` (or null), so a unit's pair can be replaced in place. */
+interface RuleOutput {
+  results: RuleResult[];
+  gapOf: (Gap | null)[];
+  skipped: AssessmentResult['skipped'];
+  /** For rules updated unit by unit (reach, catchment): the result slot of each unit of the level (-1: none). */
+  slotOfUnit?: Int32Array;
+  /** Recomputes unit u's result and gap from the current state. */
+  unit?: (u: number) => [RuleResult, Gap | null];
+}
+
+/** What a reach gap needs to describe itself: shared by all gaps of one rule. */
+interface ReachGapContext {
+  homes: AssessHomes;
+  facilities: AssessFacilities;
+  counts: Float64Array;
+  describe(unitName: string, share: number, target: number, unserved: number, off: number): { en: string; zh: string };
+}
+
+/**
+ * A reach gap. A city has ~200,000 of them and millions of unserved homes across them, so each keeps only
+ * numbers (the listed homes in one typed array; its figures) and makes the home objects and its sentences
+ * when they are read.
+ */
+class UnservedHomesGap implements Gap {
+  readonly #listed: Float64Array; // [home indices …, nearest times …, nearest facility indices …]
+  readonly #context: ReachGapContext;
+  readonly #share: number;
+  readonly #target: number;
+  readonly #off: number;
+  constructor(
+    readonly ruleId: string,
+    readonly unitCode: string,
+    readonly unitName: string,
+    readonly level: UnitLevel,
+    readonly shortfall: number,
+    readonly unservedResidents: number,
+    figures: { share: number; target: number; off: number },
+    listed: Float64Array,
+    context: ReachGapContext,
+  ) {
+    this.#listed = listed;
+    this.#context = context;
+    this.#share = figures.share;
+    this.#target = figures.target;
+    this.#off = figures.off;
+  }
+  get homes(): Gap['homes'] {
+    const k = this.#listed.length / 3;
+    const { homes, facilities, counts } = this.#context;
+    const out: Gap['homes'] = [];
+    for (let x = 0; x < k; x++) {
+      const i = this.#listed[x];
+      const f = this.#listed[2 * k + x];
+      out.push({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: counts[i], nearestTimeS: this.#listed[k + x], nearestFacility: f >= 0 ? facilities.ids[f] : null });
+    }
+    return out;
+  }
+  get en(): string {
+    return this.#context.describe(this.unitName, this.#share, this.#target, this.unservedResidents, this.#off).en;
+  }
+  get zh(): string {
+    return this.#context.describe(this.unitName, this.#share, this.#target, this.unservedResidents, this.#off).zh;
+  }
+  toJSON(): Gap {
+    const { ruleId, unitCode, unitName, level, shortfall, unservedResidents, en, zh } = this;
+    return { ruleId, unitCode, unitName, level, shortfall, unservedResidents, homes: this.homes, en, zh };
+  }
+}
+
+/** State of a floating-catchment rule, kept so that a moved facility updates only its own catchment. */
+interface CatchmentState {
+  rule: EffectiveRule & { kind: 'area_per_1000' | 'capacity_ratio' };
+  modeName: ModeName;
+  budgetS: number;
+  chosen: number[];
+  /** Position of each global facility index in `chosen` (-1: not in this rule). */
+  slotOf: Int32Array;
+  counts: Float64Array;
+  supply: Float64Array;
+  /** The homes within reach of each facility (ascending) and the facilities within reach of each home (ascending). */
+  column: (j: number) => Uint32Array;
+  row: (i: number) => Uint32Array;
+  columnOverride: Map<number, Uint32Array>;
+  rowOverride: Map<number, Uint32Array>;
+  /** R_j (0 where no demand reaches j) and A_i, as twoStepFca computes them. */
+  ratio: Float64Array;
+  access: Float64Array;
+}
+
 export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): Assessment {
   const statuses = new Set(options.statuses ?? ['existing']);
   const unitByCode = new Map(units.map((u) => [u.code, u]));
@@ -182,26 +303,40 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     if (!l) locators.set(level, (l = new BoundaryIndex(units.filter((u) => u.level === level))));
     return l;
   };
-  const homeUnits = new Map<UnitLevel, (string | null)[]>();
-  const homeUnitAt = (level: UnitLevel) => {
-    let a = homeUnits.get(level);
-    if (a) return a;
+  const levels = new Map<UnitLevel, LevelIndex>();
+  const levelIndex = (level: UnitLevel): LevelIndex => {
+    let L = levels.get(level);
+    if (L) return L;
     const len = UNIT_CODE_LENGTH[level];
-    a = homes.unitCode.map((c, i) => (c.length >= len ? c.slice(0, len) : locator(level).locate(homes.lon[i], homes.lat[i])));
-    homeUnits.set(level, a);
-    return a;
+    const codeOf = homes.unitCode.map((c, i) => (c.length >= len ? c.slice(0, len) : locator(level).locate(homes.lon[i], homes.lat[i])));
+    const codes = [...new Set(codeOf.filter((c): c is string => c !== null))].sort();
+    const position = new Map(codes.map((c, u) => [c, u]));
+    const homeUnit = Int32Array.from(codeOf, (c) => (c === null ? -1 : position.get(c)!));
+    const start = new Uint32Array(codes.length + 1);
+    for (let i = 0; i < nHomes; i++) if (homeUnit[i] >= 0) start[homeUnit[i] + 1]++;
+    for (let u = 0; u < codes.length; u++) start[u + 1] += start[u];
+    const fill = start.slice(0, codes.length);
+    const list = new Uint32Array(start[codes.length]);
+    for (let i = 0; i < nHomes; i++) if (homeUnit[i] >= 0) list[fill[homeUnit[i]]++] = i;
+    levels.set(level, (L = { codes, position, homeUnit, start, homes: list }));
+    return L;
   };
-  // units with residents of any age, per level (the same for every rule of that level)
-  const inhabitedUnits = new Map<UnitLevel, Set<string>>();
-  const inhabitedAt = (level: UnitLevel) => {
-    let set = inhabitedUnits.get(level);
-    if (set) return set;
-    const hu = homeUnitAt(level);
-    const everyone = targetOf(undefined).counts;
-    set = new Set<string>();
-    for (let i = 0; i < nHomes; i++) if (hu[i] !== null && everyone[i] > 0) set.add(hu[i]!);
-    inhabitedUnits.set(level, set);
-    return set;
+  /** Residents of the given ages per unit of a level, summed over the unit's homes in index order (as every rule sums them). */
+  const residentsCache = new Map<string, Float64Array>();
+  const residentsAt = (level: UnitLevel, ages: AgeRange | undefined): Float64Array => {
+    const key = `${level}|${ages ? `${ages.min}-${ages.max ?? ''}` : 'all'}`;
+    let r = residentsCache.get(key);
+    if (r) return r;
+    const L = levelIndex(level);
+    const counts = targetOf(ages).counts;
+    r = new Float64Array(L.codes.length);
+    for (let u = 0; u < L.codes.length; u++) {
+      let s = 0;
+      for (let x = L.start[u]; x < L.start[u + 1]; x++) if (counts[L.homes[x]] > 0) s += counts[L.homes[x]];
+      r[u] = s;
+    }
+    residentsCache.set(key, r);
+    return r;
   };
   const facilityUnits = new Map<UnitLevel, (string | null)[]>();
   const facilityUnitAt = (level: UnitLevel) => {
@@ -239,6 +374,114 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     for (let f = 0; f < nFac; f++) if (set.has(facilities.category[f]) && statuses.has(facilities.status[f])) out.push(f);
     return out;
   };
+  const slotsOf = (chosen: number[]) => {
+    const slotOf = new Int32Array(nFac).fill(-1);
+    chosen.forEach((f, j) => (slotOf[f] = j));
+    return slotOf;
+  };
+
+  // --- searches: one engine per searched graph, reused (each holds arrays over all nodes) ----------------------
+  const engines = new Map<ModeGraph, ReachEngine>();
+  const engineFor = (g: ModeGraph) => {
+    let e = engines.get(g);
+    if (!e) engines.set(g, (e = new ReachEngine(g)));
+    return e;
+  };
+  // facility snaps per mode, made on first use and dropped for a facility when it moves
+  const facilitySnapCache = new Map<ModeName, { chain: Int32Array; offsetM: Float64Array; legM: Float64Array; failure: Map<number, SnapFailure> }>();
+  const facilitySnaps = (modeName: ModeName, list: readonly number[]): SnappedPoints => {
+    let cache = facilitySnapCache.get(modeName);
+    if (!cache) facilitySnapCache.set(modeName, (cache = { chain: new Int32Array(nFac).fill(-2), offsetM: new Float64Array(nFac), legM: new Float64Array(nFac), failure: new Map() }));
+    const mode = graph.mode(modeName);
+    const out: SnappedPoints = { count: list.length, chain: new Int32Array(list.length), offsetM: new Float64Array(list.length), legM: new Float64Array(list.length), failures: [] };
+    list.forEach((f, x) => {
+      if (cache.chain[f] === -2) {
+        const s = snapPoint(graph, mode, facilities.lon[f], facilities.lat[f], options.maxSnapM);
+        if (isSnap(s)) {
+          cache.chain[f] = s.chain;
+          cache.offsetM[f] = s.offsetM;
+          cache.legM[f] = s.legM;
+        } else {
+          cache.chain[f] = -1;
+          cache.failure.set(f, s);
+        }
+      }
+      out.chain[x] = cache.chain[f];
+      out.offsetM[x] = cache.offsetM[f];
+      out.legM[x] = cache.legM[f];
+      if (cache.chain[f] < 0) out.failures.push({ index: x, ...cache.failure.get(f)! });
+    });
+    return out;
+  };
+  const forgetFacilitySnaps = (f: number) => {
+    for (const cache of facilitySnapCache.values()) {
+      cache.chain[f] = -2;
+      cache.failure.delete(f);
+    }
+  };
+  /** The nearest-facility field of the listed facilities (global indices), on the reversed graph (times to them). */
+  const fieldOf = (modeName: ModeName, list: readonly number[], budgetS: number) => {
+    const mode = graph.mode(modeName);
+    return nearestFacilityFieldFromSnaps(graph, mode, facilitySnaps(modeName, list), budgetS, { engine: engineFor(reversedMode(mode)) });
+  };
+
+  // --- home snaps per mode (a mode whose streets are a subset of another's reuses its snaps) -------------------
+  const homeSnaps = new Map<string, SnappedPoints>();
+  let homeSnapFailures = 0;
+  const homeSnapsFor = (modeName: ModeName): SnappedPoints => {
+    let snaps = homeSnaps.get(modeName);
+    if (snaps) return snaps;
+    const mode = graph.mode(modeName);
+    const [knownName, known] = [...homeSnaps].find(([name]) => name === 'walk') ?? [...homeSnaps][0] ?? [];
+    snaps = known ? snapPointsLike(graph, mode, homes.lon, homes.lat, { mode: graph.mode(knownName as ModeName), snaps: known }, options.maxSnapM) : snapPoints(graph, mode, homes.lon, homes.lat, options.maxSnapM);
+    homeSnaps.set(modeName, snaps);
+    homeSnapFailures = Math.max(homeSnapFailures, snaps.failures.length);
+    return snaps;
+  };
+  // homes by the end nodes of their chains and by chain (both CSR), per mode, built on first use
+  const homeIndex = new Map<string, { nodeStart: Uint32Array; byNode: Uint32Array; chainStart: Uint32Array; byChain: Uint32Array }>();
+  const homesByNode = (modeName: ModeName) => {
+    let idx = homeIndex.get(modeName);
+    if (idx) return idx;
+    const snaps = homeSnapsFor(modeName);
+    const nodeStart = new Uint32Array(graph.nodeCount + 1);
+    const chainStart = new Uint32Array(graph.chainCount + 1);
+    for (let i = 0; i < nHomes; i++) {
+      const c = snaps.chain[i];
+      if (c < 0) continue;
+      nodeStart[graph.chainFrom[c] + 1]++;
+      nodeStart[graph.chainTo[c] + 1]++;
+      chainStart[c + 1]++;
+    }
+    for (let n = 0; n < graph.nodeCount; n++) nodeStart[n + 1] += nodeStart[n];
+    for (let c = 0; c < graph.chainCount; c++) chainStart[c + 1] += chainStart[c];
+    const nodeFill = nodeStart.slice(0, graph.nodeCount);
+    const chainFill = chainStart.slice(0, graph.chainCount);
+    const byNode = new Uint32Array(nodeStart[graph.nodeCount]);
+    const byChain = new Uint32Array(chainStart[graph.chainCount]);
+    for (let i = 0; i < nHomes; i++) {
+      const c = snaps.chain[i];
+      if (c < 0) continue;
+      byNode[nodeFill[graph.chainFrom[c]]++] = i;
+      byNode[nodeFill[graph.chainTo[c]]++] = i;
+      byChain[chainFill[c]++] = i;
+    }
+    homeIndex.set(modeName, (idx = { nodeStart, byNode, chainStart, byChain }));
+    return idx;
+  };
+  /** Homes the last search of `field` may reach: those on a reached node's chains and on the source's own chain. */
+  const homesNear = (modeName: ModeName, engine: ReachEngine, ownChain: number): Set<number> => {
+    const idx = homesByNode(modeName);
+    const candidates = new Set<number>(idx.byChain.subarray(idx.chainStart[ownChain], idx.chainStart[ownChain + 1]));
+    for (let r = 0; r < engine.reachedCount; r++) {
+      const n = engine.reached[r];
+      for (let x = idx.nodeStart[n]; x < idx.nodeStart[n + 1]; x++) candidates.add(idx.byNode[x]);
+    }
+    return candidates;
+  };
+  const subsetOf = (snaps: SnappedPoints, list: number[]): SnappedPoints => ({
+    count: list.length, chain: Int32Array.from(list, (i) => snaps.chain[i]), offsetM: Float64Array.from(list, (i) => snaps.offsetM[i]), legM: Float64Array.from(list, (i) => snaps.legM[i]), failures: [],
+  });
 
   // --- reach fields: one per (categories, mode), with the largest budget asked of it ---------------------------
   const budgets = new Map<string, { categories: string[]; mode: ModeName; budgetS: number }>();
@@ -251,52 +494,61 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     if (!b) budgets.set(key, { categories: [...r.categories], mode: r.mode as ModeName, budgetS: s });
     else b.budgetS = Math.max(b.budgetS, s);
   }
-  const homeSnaps = new Map<string, SnappedPoints>();
-  let homeSnapFailures = 0;
-  let facilitySnapFailures = 0;
   const failedFacilities = new Set<number>();
   const homeTimes: AssessmentResult['homeTimes'] = new Map();
   const fieldState = new Map<string, FieldState>();
   for (const [key, b] of budgets) {
     if (!graph.modeNames.includes(b.mode)) continue;
-    const mode = graph.mode(b.mode);
-    let snaps = homeSnaps.get(b.mode);
-    if (!snaps) {
-      homeSnaps.set(b.mode, (snaps = snapPoints(graph, mode, homes.lon, homes.lat, options.maxSnapM)));
-      homeSnapFailures = Math.max(homeSnapFailures, snaps.failures.length);
-    }
+    const snaps = homeSnapsFor(b.mode);
     const chosen = facilitiesOf(b.categories);
     if (chosen.length === 0) {
       homeTimes.set(key, { budgetS: b.budgetS, timeS: new Float64Array(nHomes).fill(Infinity), facility: new Int32Array(nHomes).fill(-1) });
       continue;
     }
-    const lons = Float64Array.from(chosen, (f) => facilities.lon[f]);
-    const lats = Float64Array.from(chosen, (f) => facilities.lat[f]);
-    const field = nearestFacilityField(graph, mode, lons, lats, b.budgetS, { maxSnapM: options.maxSnapM });
+    const field = fieldOf(b.mode, chosen, b.budgetS);
     for (const x of field.facilities.failures) failedFacilities.add(chosen[x.index]);
-    facilitySnapFailures = failedFacilities.size;
     const t = pointTimesFromField(graph, field, snaps);
     // field facility index → global facility index
-    const facility = Int32Array.from(t.facility, (i) => (i >= 0 ? chosen[i] : -1));
+    const facility = t.facility;
+    for (let i = 0; i < nHomes; i++) if (facility[i] >= 0) facility[i] = chosen[facility[i]];
     homeTimes.set(key, { budgetS: b.budgetS, timeS: t.timeS, facility });
     const fs = field.facilities;
-    fieldState.set(key, {
-      mode: b.mode, chosen, chain: fs.chain, offsetM: fs.offsetM, legM: fs.legM,
-      onChain(c) {
-        const out: number[] = [];
-        for (let j = 0; j < this.chosen.length; j++) if (this.chain[j] === c) out.push(j);
-        return out;
-      },
-    });
+    const onChain = new Map<number, number[]>();
+    for (let j = 0; j < chosen.length; j++) if (fs.chain[j] >= 0) (onChain.get(fs.chain[j]) ?? onChain.set(fs.chain[j], []).get(fs.chain[j])!).push(j);
+    fieldState.set(key, { mode: b.mode, chosen, slotOf: slotsOf(chosen), chain: fs.chain, offsetM: fs.offsetM, legM: fs.legM, onChain });
   }
 
   const unitName = (code: string) => unitByCode.get(code)?.name ?? code;
-  const unitsAt = (level: UnitLevel, codes: Iterable<string | null>) => [...new Set([...codes].filter((c): c is string => c !== null && reported(c)))].sort();
+  let scratchBuffer = new Int32Array(1024);
+  /** A reused buffer of at least n entries (one unit's homes at a time). */
+  const scratch = (n: number) => (scratchBuffer.length >= n ? scratchBuffer : (scratchBuffer = new Int32Array(Math.max(n, 2 * scratchBuffer.length))));
+  const unitsAt = (codes: Iterable<string | null>) => [...new Set([...codes].filter((c): c is string => c !== null && reported(c)))].sort();
   // one formatter for all messages: toLocaleString builds a new one on every call
   const fmt = (x: number) => NUMBER_FORMAT.format(x);
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
   const PARENT_LEVEL: Record<UnitLevel, UnitLevel | null> = { committee: 'subdistrict', subdistrict: 'district', district: null };
+
+  /** Fills a rule's output with one result (and gap) per unit of `unitIds` through `unit`, keeping the slots. */
+  const perUnitOutput = (out: RuleOutput, L: LevelIndex, unitIds: number[], unit: (u: number) => [RuleResult, Gap | null]) => {
+    out.slotOfUnit = new Int32Array(L.codes.length).fill(-1);
+    out.unit = unit;
+    for (const u of unitIds) {
+      const [r, g] = unit(u);
+      out.slotOfUnit[u] = out.results.length;
+      out.results.push(r);
+      out.gapOf.push(g);
+    }
+  };
+  /** Units of a level with residents of the given ages, in code order, among the reported ones. */
+  const unitsWithTarget = (level: UnitLevel, ages: AgeRange | undefined) => {
+    const L = levelIndex(level);
+    const residents = residentsAt(level, ages);
+    const out: number[] = [];
+    for (let u = 0; u < L.codes.length; u++) if (residents[u] > 0 && reported(L.codes[u])) out.push(u);
+    return out;
+  };
+
   /**
    * The floating-catchment variants ("40 m² of elderly care per 1,000 residents within 1,000 m", "places per
    * child within 10 minutes"): supply and demand meet by 2SFCA (Luo & Wang 2003) on the network, with the
@@ -304,151 +556,171 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
    *   R_j = S_j / Σ_{i: t_ij ≤ T} D_i,   A_i = Σ_{j: t_ij ≤ T} R_j
    * A unit's value is the residents' mean A (Σ D_i A_i / Σ D_i), × 1,000 for areas per 1,000 residents.
    */
-  const evaluateCatchment = (rule: EffectiveRule & { kind: 'area_per_1000' | 'capacity_ratio' }, level: UnitLevel, fallbackNote: string | null, results: RuleResult[], gaps: Gap[], skippedNow: AssessmentResult['skipped']) => {
+  const catchments = new Map<string, CatchmentState>();
+  /** The homes with target residents within the budget of chosen facility j (ascending), by one search to it. */
+  const catchmentColumn = (s: CatchmentState, j: number): Uint32Array => {
+    const f = s.chosen[j];
+    const field = fieldOf(s.modeName, [f], s.budgetS);
+    const c = field.facilities.chain[0];
+    if (c < 0) return new Uint32Array(0);
+    const list = [...homesNear(s.modeName, field.engine, c)].filter((i) => s.counts[i] > 0);
+    const t = pointTimesFromField(graph, field, subsetOf(homeSnapsFor(s.modeName), list));
+    return Uint32Array.from(list.filter((_, x) => t.timeS[x] <= s.budgetS)).sort();
+  };
+  const evaluateCatchment = (rule: EffectiveRule & { kind: 'area_per_1000' | 'capacity_ratio' }, level: UnitLevel, fallbackNote: string | null, out: RuleOutput) => {
     const modeName: ModeName = rule.kind === 'capacity_ratio' ? ((rule.mode ?? 'walk') as ModeName) : 'walk';
     if (!graph.modeNames.includes(modeName)) {
-      skippedNow.push({ ruleId: rule.id, reason: `the graph has no ${modeName} mode (build it with --modes ${modeName})` });
+      out.skipped.push({ ruleId: rule.id, reason: `the graph has no ${modeName} mode (build it with --modes ${modeName})` });
       return;
     }
     const mode = graph.mode(modeName);
     const budgetS = rule.kind === 'capacity_ratio' ? rule.withinMinutes! * 60 : rule.withinM! / mode.speedMps;
     const target = targetOf(rule.kind === 'capacity_ratio' ? rule.ages : undefined);
     const chosen = facilitiesOf(rule.categories);
-    const supply = Float64Array.from(chosen, (f) => {
-      const v = rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f];
-      return Number.isNaN(v) ? 0 : v;
-    });
-    const unknown = chosen.filter((f) => Number.isNaN(rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' && rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f])).length;
-    const snaps = homeSnapsFor(modeName);
-    const homesAt = homesByNode(modeName);
+    const amountOf = (f: number) => (rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f]);
+    const supply = Float64Array.from(chosen, (f) => (Number.isNaN(amountOf(f)) ? 0 : amountOf(f)));
+    const unknown = chosen.filter((f) => Number.isNaN(amountOf(f))).length;
+    const s: CatchmentState = {
+      rule, modeName, budgetS, chosen, slotOf: slotsOf(chosen), counts: target.counts, supply,
+      column: () => new Uint32Array(0), row: () => new Uint32Array(0), columnOverride: new Map(), rowOverride: new Map(), ratio: new Float64Array(0), access: new Float64Array(0),
+    };
     const origin: number[] = [];
     const dest: number[] = [];
     const timeMin: number[] = [];
-    let engine: ReachEngine | undefined;
-    chosen.forEach((f, j) => {
-      const field = nearestFacilityField(graph, mode, [facilities.lon[f]], [facilities.lat[f]], budgetS, { maxSnapM: options.maxSnapM, engine });
-      engine = field.engine;
-      const c = field.facilities.chain[0];
-      if (c < 0) return;
-      const candidates = new Set<number>(homesOnChain(modeName, c));
-      for (let r = 0; r < field.engine.reachedCount; r++) {
-        const n = field.engine.reached[r];
-        for (let x = homesAt.offsets[n]; x < homesAt.offsets[n + 1]; x++) candidates.add(homesAt.homes[x]);
+    for (let j = 0; j < chosen.length; j++) {
+      for (const i of catchmentColumn(s, j)) {
+        origin.push(i);
+        dest.push(j);
+        timeMin.push(0); // within the catchment; 2SFCA's binary weight needs no more
       }
-      const list = [...candidates].filter((i) => target.counts[i] > 0);
-      const subset: SnappedPoints = { count: list.length, chain: Int32Array.from(list, (i) => snaps.chain[i]), offsetM: Float64Array.from(list, (i) => snaps.offsetM[i]), legM: Float64Array.from(list, (i) => snaps.legM[i]), failures: [] };
-      const t = pointTimesFromField(graph, field, subset);
-      list.forEach((i, x) => {
-        if (t.timeS[x] <= budgetS) {
-          origin.push(i);
-          dest.push(j);
-          timeMin.push(t.timeS[x] / 60);
-        }
-      });
-    });
-    const matrix = travelMatrixFromPairs(nHomes, chosen.length, Uint32Array.from(origin), Uint32Array.from(dest), Float64Array.from(timeMin));
-    const fca = twoStepFca(matrix, target.counts, supply, { cutoffMin: budgetS / 60 + 1e-9 });
-    const hu = homeUnitAt(level);
-    const byUnit = new Map<string, { demand: number; supplied: number; uncovered: number }>();
-    for (let i = 0; i < nHomes; i++) {
-      const code = hu[i];
-      if (code === null || target.counts[i] <= 0) continue;
-      const u = byUnit.get(code) ?? { demand: 0, supplied: 0, uncovered: 0 };
-      u.demand += target.counts[i];
-      u.supplied += target.counts[i] * fca.access[i];
-      if (fca.access[i] === 0) u.uncovered += target.counts[i];
-      byUnit.set(code, u);
     }
+    const matrix = travelMatrixFromPairs(nHomes, chosen.length, Uint32Array.from(origin), Uint32Array.from(dest), Float64Array.from(timeMin));
+    const fca = twoStepFca(matrix, target.counts, supply, { cutoffMin: budgetS / 60 });
+    // columns as CSR (homes ascending within a facility), rows straight from the matrix (facilities ascending)
+    const colStart = new Uint32Array(chosen.length + 1);
+    for (const j of dest) colStart[j + 1]++;
+    for (let j = 0; j < chosen.length; j++) colStart[j + 1] += colStart[j];
+    const colHomes = new Uint32Array(dest.length);
+    colHomes.set(origin);
+    s.column = (j) => s.columnOverride.get(j) ?? colHomes.subarray(colStart[j], colStart[j + 1]);
+    s.row = (i) => s.rowOverride.get(i) ?? matrix.destIndex.subarray(matrix.originOffsets[i], matrix.originOffsets[i + 1]);
+    s.ratio = Float64Array.from(fca.ratio, (r) => (Number.isNaN(r) ? 0 : r));
+    s.access = fca.access;
+    catchments.set(rule.id, s);
+
+    const L = levelIndex(level);
     const per = rule.kind === 'area_per_1000' ? 1000 : 1;
     const threshold = rule.kind === 'area_per_1000' ? rule.minAreaM2Per1000 : rule.minPlacesPerTarget;
-    for (const code of [...byUnit.keys()].filter(reported).sort()) {
-      const u = byUnit.get(code)!;
-      const value = (u.supplied / u.demand) * per;
-      const verdict: Verdict = value >= threshold - 1e-12 ? 'pass' : 'fail';
-      const note = [fallbackNote, `2SFCA on the ${modeName} network within ${rule.kind === 'area_per_1000' ? `${rule.withinM} m` : `${rule.withinMinutes} min`}`, unknown > 0 ? `${unknown} of ${chosen.length} facilities have no ${rule.kind === 'capacity_ratio' ? 'capacity' : 'area'} in the data: counted as 0` : null].filter(Boolean).join('; ');
-      results.push({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated, verdict, value, threshold, targetResidents: u.demand, unservedResidents: u.uncovered, offNetworkResidents: 0, facilities: chosen.length, agesApportioned: target.apportioned, note });
-      if (verdict === 'fail') {
-        const what = rule.kind === 'area_per_1000' ? `${fmt(value)} m² per 1,000 residents within reach (norm ${fmt(threshold)})` : `${fmt(value)} places per target resident within reach (norm ${fmt(threshold)})`;
-        const whatZh = rule.kind === 'area_per_1000' ? `可达范围内每千人 ${fmt(value)} m²（标准 ${fmt(threshold)}）` : `可达范围内每名目标居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}）`;
-        gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: (threshold - value) / threshold, unservedResidents: u.uncovered, homes: [], en: `${unitName(code)}: ${what}; ${fmt(Math.round(u.uncovered))} residents reach none.`, zh: `${unitName(code)}：${whatZh}；${fmt(Math.round(u.uncovered))} 人无可达设施。` });
+    const note = [fallbackNote, `2SFCA on the ${modeName} network within ${rule.kind === 'area_per_1000' ? `${rule.withinM} m` : `${rule.withinMinutes} min`}`, unknown > 0 ? `${unknown} of ${chosen.length} facilities have no ${rule.kind === 'capacity_ratio' ? 'capacity' : 'area'} in the data: counted as 0` : null].filter(Boolean).join('; ');
+    perUnitOutput(out, L, unitsWithTarget(level, rule.kind === 'capacity_ratio' ? rule.ages : undefined), (u) => {
+      const code = L.codes[u];
+      let demand = 0;
+      let supplied = 0;
+      let uncovered = 0;
+      for (let x = L.start[u]; x < L.start[u + 1]; x++) {
+        const i = L.homes[x];
+        const d = s.counts[i];
+        if (d <= 0) continue;
+        demand += d;
+        supplied += d * s.access[i];
+        if (s.access[i] === 0) uncovered += d;
       }
-    }
-  };
-  const homeSnapsFor = (modeName: ModeName): SnappedPoints => {
-    let snaps = homeSnaps.get(modeName);
-    if (!snaps) homeSnaps.set(modeName, (snaps = snapPoints(graph, graph.mode(modeName), homes.lon, homes.lat, options.maxSnapM)));
-    return snaps;
+      const value = (supplied / demand) * per;
+      const verdict: Verdict = value >= threshold - 1e-12 ? 'pass' : 'fail';
+      const result: RuleResult = { ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated, verdict, value, threshold, targetResidents: demand, unservedResidents: uncovered, offNetworkResidents: 0, facilities: chosen.length, agesApportioned: target.apportioned, note };
+      if (verdict === 'pass') return [result, null];
+      const what = rule.kind === 'area_per_1000' ? `${fmt(value)} m² per 1,000 residents within reach (norm ${fmt(threshold)})` : `${fmt(value)} places per target resident within reach (norm ${fmt(threshold)})`;
+      const whatZh = rule.kind === 'area_per_1000' ? `可达范围内每千人 ${fmt(value)} m²（标准 ${fmt(threshold)}）` : `可达范围内每名目标居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}）`;
+      return [result, { ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: (threshold - value) / threshold, unservedResidents: uncovered, homes: [], en: `${unitName(code)}: ${what}; ${fmt(Math.round(uncovered))} residents reach none.`, zh: `${unitName(code)}：${whatZh}；${fmt(Math.round(uncovered))} 人无可达设施。` }];
+    });
   };
 
-  const evaluateRule = (rule: EffectiveRule, results: RuleResult[], gaps: Gap[], skipped: AssessmentResult['skipped']): void => {
+  /** The level a rule is evaluated at: its own, or the nearest above where homes can be placed (noted). */
+  const levelFor = (rule: EffectiveRule): { level: UnitLevel; fallbackNote: string | null } => {
     // A level no home can be placed in (committees without codes or boundaries in the data) falls back to
     // the level above, and every result says so.
     let level: UnitLevel = rule.unitLevel;
     let fallbackNote: string | null = null;
-    while (homeUnitAt(level).every((c) => c === null) && PARENT_LEVEL[level]) {
+    while (levelIndex(level).codes.length === 0 && PARENT_LEVEL[level]) {
       const up: UnitLevel = PARENT_LEVEL[level]!;
       fallbackNote = `evaluated per ${up}: no home could be placed in a ${rule.unitLevel} (no codes or boundaries in the data)`;
       level = up;
     }
-    const hu = homeUnitAt(level);
+    return { level, fallbackNote };
+  };
+
+  const evaluateRule = (rule: EffectiveRule, out: RuleOutput): void => {
+    const { level, fallbackNote } = levelFor(rule);
     const catsKnown = facilitiesOf(rule.categories);
     if (catsKnown.length === 0) {
       // Every unit would fail for want of data rather than of facilities: say so once instead.
-      skipped.push({ ruleId: rule.id, reason: `not evaluated: the project has no ${rule.categories.join(' / ')} (status ${[...statuses].join('/')}); import them (or check the source's coverage) and run again` });
+      out.skipped.push({ ruleId: rule.id, reason: `not evaluated: the project has no ${rule.categories.join(' / ')} (status ${[...statuses].join('/')}); import them (or check the source's coverage) and run again` });
       return;
     }
     const base = (code: string) => ({ ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: unitName(code), estimatedPopulation: homes.estimated });
+    const push = (result: RuleResult, gap: Gap | null) => {
+      out.results.push(result);
+      out.gapOf.push(gap);
+    };
     switch (rule.kind) {
       case 'reach': {
         const key = fieldKey(rule.categories, rule.mode);
         const times = homeTimes.get(key);
         if (!times) {
-          skipped.push({ ruleId: rule.id, reason: `the graph has no ${rule.mode} mode (build it with --modes ${rule.mode})` });
+          out.skipped.push({ ruleId: rule.id, reason: `the graph has no ${rule.mode} mode (build it with --modes ${rule.mode})` });
           return;
         }
         const target = targetOf(rule.ages);
+        const counts = target.counts;
         const limitS = rule.minutes * 60;
         const snaps = homeSnaps.get(rule.mode)!;
-        const byUnit = new Map<string, { target: number; served: number; off: number; homes: number[] }>();
-        for (let i = 0; i < nHomes; i++) {
-          const code = hu[i];
-          const n = target.counts[i];
-          if (code === null || n <= 0) continue;
-          let u = byUnit.get(code);
-          if (!u) byUnit.set(code, (u = { target: 0, served: 0, off: 0, homes: [] }));
-          u.target += n;
-          if (times.timeS[i] <= limitS) u.served += n;
-          else {
-            u.homes.push(i);
-            if (snaps.chain[i] < 0) u.off += n;
+        const L = levelIndex(level);
+        const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
+        const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
+        const modeZh = { walk: '步行', elderly: '老年人步行', bike: '骑行' }[rule.mode];
+        const context: ReachGapContext = {
+          homes, facilities, counts,
+          describe: (name, share, targetN, unserved, off) => ({
+            en: `${name}: ${pct(share)} of ${fmt(Math.round(targetN))} residents ${who} reach a ${rule.categories.join(' / ')} within ${rule.minutes} min by ${rule.mode} (target ${pct(rule.targetShare)}); ${fmt(Math.round(unserved))} do not${off > 0 ? ` (${fmt(Math.round(off))} of them live off the network)` : ''}.`,
+            zh: `${name}：${whoZh}居民 ${fmt(Math.round(targetN))} 人中 ${pct(share)} 可在${modeZh} ${rule.minutes} 分钟内到达${rule.categories.join('、')}（目标 ${pct(rule.targetShare)}），${fmt(Math.round(unserved))} 人未覆盖${off > 0 ? `（其中 ${fmt(Math.round(off))} 人不在路网上）` : ''}。`,
+          }),
+        };
+        perUnitOutput(out, L, unitsWithTarget(level, rule.ages), (u) => {
+          const code = L.codes[u];
+          let targetN = 0;
+          let served = 0;
+          let off = 0;
+          let nUnserved = 0;
+          const unservedHomes = scratch(L.start[u + 1] - L.start[u]);
+          for (let x = L.start[u]; x < L.start[u + 1]; x++) {
+            const i = L.homes[x];
+            const n = counts[i];
+            if (n <= 0) continue;
+            targetN += n;
+            if (times.timeS[i] <= limitS) served += n;
+            else {
+              unservedHomes[nUnserved++] = i;
+              if (snaps.chain[i] < 0) off += n;
+            }
           }
-        }
-        for (const code of unitsAt(level, byUnit.keys())) {
-          const u = byUnit.get(code)!;
-          const share = u.served / u.target;
+          const share = served / targetN;
           const pass = share >= rule.targetShare - 1e-12;
-          const unserved = u.target - u.served;
-          results.push({ ...base(code), verdict: pass ? 'pass' : 'fail', value: share, threshold: rule.targetShare, targetResidents: u.target, unservedResidents: unserved, offNetworkResidents: u.off, facilities: catsKnown.length, agesApportioned: target.apportioned, note: fallbackNote });
-          if (!pass) {
-            const who = rule.ages ? `aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`}` : '';
-            const whoZh = rule.ages ? `${rule.ages.min}${rule.ages.max === null ? '岁以上' : `-${rule.ages.max}岁`}` : '';
-            const modeZh = { walk: '步行', elderly: '老年人步行', bike: '骑行' }[rule.mode];
-            // Kept as indices, turned into objects only when read: a city has millions of unserved homes
-            // across its gaps, and objects for all of them cost more than the rest of the result.
-            const listed = Int32Array.from(largest(u.homes, target.counts, GAP_HOMES));
-            const nearestS = Float64Array.from(listed, (i) => times.timeS[i]);
-            const nearestF = Int32Array.from(listed, (i) => times.facility[i]);
-            const counts = target.counts;
-            gaps.push({
-              ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: unserved,
-              get homes() {
-                return Array.from(listed, (i, k) => ({ id: homes.ids[i], lon: homes.lon[i], lat: homes.lat[i], residents: counts[i], nearestTimeS: nearestS[k], nearestFacility: nearestF[k] >= 0 ? facilities.ids[nearestF[k]] : null }));
-              },
-              en: `${unitName(code)}: ${pct(share)} of ${fmt(Math.round(u.target))} residents ${who} reach a ${rule.categories.join(' / ')} within ${rule.minutes} min by ${rule.mode} (target ${pct(rule.targetShare)}); ${fmt(Math.round(unserved))} do not${u.off > 0 ? ` (${fmt(Math.round(u.off))} of them live off the network)` : ''}.`,
-              zh: `${unitName(code)}：${whoZh}居民 ${fmt(Math.round(u.target))} 人中 ${pct(share)} 可在${modeZh} ${rule.minutes} 分钟内到达${rule.categories.join('、')}（目标 ${pct(rule.targetShare)}），${fmt(Math.round(unserved))} 人未覆盖${u.off > 0 ? `（其中 ${fmt(Math.round(u.off))} 人不在路网上）` : ''}。`,
-            });
+          const unserved = targetN - served;
+          const name = unitName(code);
+          // written out, not spread from a base object: this runs once per unit and rule (~200,000 times)
+          const result: RuleResult = { ruleId: rule.id, kind: rule.kind, level, unitCode: code, unitName: name, estimatedPopulation: homes.estimated, verdict: pass ? 'pass' : 'fail', value: share, threshold: rule.targetShare, targetResidents: targetN, unservedResidents: unserved, offNetworkResidents: off, facilities: catsKnown.length, agesApportioned: target.apportioned, note: fallbackNote };
+          if (pass) return [result, null];
+          const listedHomes = largest(unservedHomes, nUnserved, counts, GAP_HOMES);
+          const k = listedHomes.length;
+          const listed = new Float64Array(3 * k);
+          for (let x = 0; x < k; x++) {
+            const i = listedHomes[x];
+            listed[x] = i;
+            listed[k + x] = times.timeS[i];
+            listed[2 * k + x] = times.facility[i];
           }
-        }
+          return [result, new UnservedHomesGap(rule.id, code, name, level, rule.targetShare - share, unserved, { share, target: targetN, off }, listed, context)];
+        });
         break;
       }
       case 'count_per_unit':
@@ -457,14 +729,15 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
       case 'per_capita_area':
       case 'capacity_ratio': {
         if ((rule.kind === 'area_per_1000' && rule.withinM !== undefined) || (rule.kind === 'capacity_ratio' && rule.withinMinutes !== undefined)) {
-          evaluateCatchment(rule, level, fallbackNote, results, gaps, skipped);
+          evaluateCatchment(rule, level, fallbackNote, out);
           return;
         }
         const fu = facilityUnitAt(level);
         const ages = rule.kind === 'capacity_ratio' ? rule.ages : undefined;
         const target = targetOf(ages);
-        const residents = new Map<string, number>();
-        for (let i = 0; i < nHomes; i++) if (hu[i] !== null && target.counts[i] > 0) residents.set(hu[i]!, (residents.get(hu[i]!) ?? 0) + target.counts[i]);
+        const L = levelIndex(level);
+        const residents = residentsAt(level, ages);
+        const everyone = residentsAt(level, undefined);
         const count = new Map<string, number>();
         const amount = new Map<string, number>();
         const unknown = new Map<string, number>();
@@ -484,10 +757,11 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
           }
         }
         // every unit with residents of any age is reported (not-applicable when none of the target ages live there)
-        const codes = unitsAt(level, [...inhabitedAt(level), ...residents.keys(), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
+        const codes = unitsAt([...L.codes.filter((_, u) => everyone[u] > 0), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
         let passing = 0;
         for (const code of codes) {
-          const pop = residents.get(code) ?? 0;
+          const u = L.position.get(code);
+          const pop = u === undefined ? 0 : residents[u];
           const n = count.get(code) ?? 0;
           const a = amount.get(code) ?? 0;
           const missing = unknown.get(code) ?? 0;
@@ -506,7 +780,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             shortfallZh = `现有${rule.categories.join('、')} ${n} 处，应有 ${threshold} 处`;
             if (rule.perCommittees !== undefined && c === 0) note = 'no committees of this unit in the project: one set required';
           } else if (pop <= 0) {
-            results.push({ ...base(code), verdict: 'not-applicable', value: null, threshold: 0, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: 'no target residents' });
+            push({ ...base(code), verdict: 'not-applicable', value: null, threshold: 0, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: 'no target residents' }, null);
             continue;
           } else if (rule.kind === 'population_per_facility') {
             threshold = rule.maxResidentsPerFacility;
@@ -535,14 +809,14 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             shortfallZh = `每名目标年龄居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} 个）`;
           }
           if (verdict === 'pass') passing++;
-          results.push({ ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: [fallbackNote, note].filter(Boolean).join('; ') || null });
-          if (verdict === 'fail') {
-            gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: value === null || !Number.isFinite(value) ? 1 : Math.abs(threshold - value) / threshold, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${shortfallText}.`, zh: `${unitName(code)}：${shortfallZh}。` });
-          }
+          push(
+            { ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: [fallbackNote, note].filter(Boolean).join('; ') || null },
+            verdict === 'fail' ? { ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: value === null || !Number.isFinite(value) ? 1 : Math.abs(threshold - value) / threshold, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${shortfallText}.`, zh: `${unitName(code)}：${shortfallZh}。` } : null,
+          );
         }
         if (rule.kind === 'count_per_unit' && rule.unitShare !== undefined && codes.length > 0) {
           const share = passing / codes.length;
-          results.push({ ruleId: rule.id, kind: rule.kind, level, unitCode: '*', unitName: `all ${level} units`, estimatedPopulation: false, verdict: share >= rule.unitShare - 1e-12 ? 'pass' : 'fail', value: share, threshold: rule.unitShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: catsKnown.length, agesApportioned: false, note: `${passing} of ${codes.length} units pass` });
+          push({ ruleId: rule.id, kind: rule.kind, level, unitCode: '*', unitName: `all ${level} units`, estimatedPopulation: false, verdict: share >= rule.unitShare - 1e-12 ? 'pass' : 'fail', value: share, threshold: rule.unitShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: catsKnown.length, agesApportioned: false, note: `${passing} of ${codes.length} units pass` }, null);
         }
         break;
       }
@@ -550,15 +824,15 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
         const stations = catsKnown;
         const stops = facilitiesOf(rule.busCategories);
         if (!graph.modeNames.includes('walk')) {
-          skipped.push({ ruleId: rule.id, reason: 'the graph has no walk mode' });
+          out.skipped.push({ ruleId: rule.id, reason: 'the graph has no walk mode' });
           return;
         }
         const mode = graph.mode('walk');
         const budgetS = rule.withinM / mode.speedMps;
-        const stationSnaps = snapPoints(graph, mode, Float64Array.from(stations, (f) => facilities.lon[f]), Float64Array.from(stations, (f) => facilities.lat[f]), options.maxSnapM);
+        const stationSnaps = facilitySnaps('walk', stations);
         let near: Float64Array = new Float64Array(stations.length).fill(Infinity);
         if (stops.length > 0) {
-          const field = nearestFacilityField(graph, mode, Float64Array.from(stops, (f) => facilities.lon[f]), Float64Array.from(stops, (f) => facilities.lat[f]), budgetS, { maxSnapM: options.maxSnapM });
+          const field = fieldOf('walk', stops, budgetS);
           near = pointTimesFromField(graph, field, stationSnaps).timeS;
         }
         const fu = facilityUnitAt(level);
@@ -571,87 +845,195 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
           if (near[k] <= budgetS) u.ok++;
           byUnit.set(code, u);
         });
-        for (const code of unitsAt(level, byUnit.keys())) {
+        for (const code of unitsAt(byUnit.keys())) {
           const u = byUnit.get(code)!;
           const share = u.ok / u.n;
           const verdict: Verdict = share >= rule.targetShare - 1e-12 ? 'pass' : 'fail';
-          results.push({ ...base(code), estimatedPopulation: false, verdict, value: share, threshold: rule.targetShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: u.n, agesApportioned: false, note: `${u.ok} of ${u.n} stations have a bus stop within ${rule.withinM} m of walking` });
-          if (verdict === 'fail') gaps.push({ ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${u.n - u.ok} of ${u.n} rail stations have no bus stop within ${rule.withinM} m walk.`, zh: `${unitName(code)}：${u.n} 个轨交站点中 ${u.n - u.ok} 个步行 ${rule.withinM} 米内无公交站。` });
+          push(
+            { ...base(code), estimatedPopulation: false, verdict, value: share, threshold: rule.targetShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: u.n, agesApportioned: false, note: `${u.ok} of ${u.n} stations have a bus stop within ${rule.withinM} m of walking` },
+            verdict === 'fail' ? { ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: rule.targetShare - share, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${u.n - u.ok} of ${u.n} rail stations have no bus stop within ${rule.withinM} m walk.`, zh: `${unitName(code)}：${u.n} 个轨交站点中 ${u.n - u.ok} 个步行 ${rule.withinM} 米内无公交站。` } : null,
+          );
         }
         break;
       }
     }
   };
 
-  // --- results per rule, kept so that a change re-evaluates only the rules it touches -------------------------
-  const perRule = new Map<string, { results: RuleResult[]; gaps: Gap[]; skipped: AssessmentResult['skipped'] }>();
-  const evaluate = (rule: EffectiveRule) => {
-    const out = { results: [] as RuleResult[], gaps: [] as Gap[], skipped: [] as AssessmentResult['skipped'] };
-    evaluateRule(rule, out.results, out.gaps, out.skipped);
-    perRule.set(rule.id, out);
+  // --- results per rule, kept so that a change re-evaluates only the units and rules it touches ----------------
+  const outputs = new Map<string, RuleOutput>();
+  const evaluate = (rule: EffectiveRule): RuleOutput => {
+    const out: RuleOutput = { results: [], gapOf: [], skipped: [] };
+    evaluateRule(rule, out);
+    outputs.set(rule.id, out);
+    return out;
   };
-  const collect = (): AssessmentResult => {
-    const all = active.map((r) => perRule.get(r.id)!);
-    return { results: all.flatMap((x) => x.results), gaps: all.flatMap((x) => x.gaps), homeTimes, skipped: all.flatMap((x) => x.skipped), snapFailures: { homes: homeSnapFailures, facilities: facilitySnapFailures } };
+  let version = 0;
+  let materialised: AssessmentResult | null = null;
+  /** The whole result as it stands: every rule's results and gaps in rule order (result objects are replaced on change, never edited). */
+  const current = (): AssessmentResult => {
+    if (materialised) return materialised;
+    const results: RuleResult[] = [];
+    const gaps: Gap[] = [];
+    const skipped: AssessmentResult['skipped'] = [];
+    for (const rule of active) {
+      const o = outputs.get(rule.id)!;
+      for (const r of o.results) results.push(r);
+      for (const g of o.gapOf) if (g !== null) gaps.push(g);
+      for (const s of o.skipped) skipped.push(s);
+    }
+    return (materialised = { results, gaps, homeTimes, skipped, snapFailures: { homes: homeSnapFailures, facilities: failedFacilities.size } });
   };
+
+  const signature = (r: RuleResult) => `${r.verdict}|${r.value}|${r.threshold}|${r.targetResidents}|${r.unservedResidents}|${r.offNetworkResidents}|${r.facilities}|${r.note}`;
+  /** Recomputes the given units of a per-unit rule in place and records what changed. */
+  const updateUnits = (out: RuleOutput, unitIds: Iterable<number>, change: AssessmentChange) => {
+    for (const u of unitIds) {
+      const k = out.slotOfUnit![u];
+      if (k < 0) continue;
+      const [r, g] = out.unit!(u);
+      const before = out.results[k];
+      const gapBefore = out.gapOf[k];
+      out.results[k] = r;
+      out.gapOf[k] = g;
+      if (signature(before) !== signature(r)) change.results.push(r);
+      if (g !== null) change.gaps.push(g);
+      else if (gapBefore !== null) change.closedGaps.push({ ruleId: gapBefore.ruleId, level: gapBefore.level, unitCode: gapBefore.unitCode });
+    }
+  };
+  /** Records what differs between a rule's old output and its re-evaluation. */
+  const diffOutputs = (before: RuleOutput, after: RuleOutput, change: AssessmentChange) => {
+    const old = new Map(before.results.map((r, k) => [r.unitCode, k]));
+    const kept = new Set<string>();
+    after.results.forEach((r, k) => {
+      const o = old.get(r.unitCode);
+      const g = after.gapOf[k];
+      kept.add(r.unitCode);
+      if (o === undefined || signature(before.results[o]) !== signature(r)) {
+        change.results.push(r);
+        if (g !== null) change.gaps.push(g);
+      }
+      if (g === null && o !== undefined && before.gapOf[o] !== null) change.closedGaps.push({ ruleId: r.ruleId, level: r.level, unitCode: r.unitCode });
+    });
+    before.gapOf.forEach((g, k) => {
+      if (g !== null && !kept.has(before.results[k].unitCode)) change.closedGaps.push({ ruleId: g.ruleId, level: g.level, unitCode: g.unitCode });
+    });
+  };
+  const unitsOfHomes = (level: UnitLevel, list: Iterable<number>) => {
+    const L = levelIndex(level);
+    const out = new Set<number>();
+    for (const i of list) if (L.homeUnit[i] >= 0) out.add(L.homeUnit[i]);
+    return out;
+  };
+
   /**
    * Moves facility f to (lon, lat) and recomputes only what it touches. For each reach field with f in it:
-   * homes whose nearest facility was f are recomputed exactly (a bounded search from each home over the
-   * facilities it reaches); homes the new position may serve better are found by one bounded search from
-   * that position and updated when it is nearer. Then the rules on f's category are evaluated again. The
-   * result equals a full run on the moved inputs (test/analysis/assess.test.ts checks this).
+   * homes whose nearest facility was f are recomputed exactly (a search from each home that stops once no
+   * facility nearer than the best found can come); homes the new position may serve better are found by one
+   * bounded search from that position. Then only the units holding changed homes are evaluated again for the
+   * rules on f's category; a catchment rule replaces f's catchment and the access of the homes in the old and
+   * new one; counts and areas per unit are evaluated again only where f changed unit. The result equals a full
+   * run on the moved inputs (test/analysis/assess.test.ts and `npm run bench:assess` check this).
    */
-  const moveFacility = (f: number, lon: number, lat: number) => {
+  const moveFacility = (f: number, lon: number, lat: number): MoveResult => {
+    version++;
+    materialised = null;
     facilities.lon[f] = lon;
     facilities.lat[f] = lat;
+    forgetFacilitySnaps(f);
+    const unitChanged = new Set<UnitLevel>();
     for (const [level, a] of facilityUnits) {
       const c = facilities.unitCode[f];
       const len = UNIT_CODE_LENGTH[level];
-      a[f] = c && c.length >= len ? c.slice(0, len) : locator(level).locate(lon, lat);
+      const code = c && c.length >= len ? c.slice(0, len) : locator(level).locate(lon, lat);
+      if (code !== a[f]) unitChanged.add(level);
+      a[f] = code;
     }
+    const change: AssessmentChange = { results: [], gaps: [], closedGaps: [] };
     let homesRecomputed = 0;
-    const category = facilities.category[f];
-    for (const [key, state] of fieldState) {
-      if (!state.chosen.includes(f)) continue;
-      homesRecomputed += updateField(key, state, f);
+    let rulesReevaluated = 0;
+    if (statuses.has(facilities.status[f])) {
+      const changedHomes = new Map<string, number[]>();
+      for (const [key, state] of fieldState) {
+        if (state.slotOf[f] < 0) continue;
+        const r = updateField(key, state, f);
+        homesRecomputed += r.recomputed;
+        changedHomes.set(key, r.changed);
+      }
+      const category = facilities.category[f];
+      for (const rule of active) {
+        if (!(rule.categories.includes(category) || (rule.kind === 'rail_bus_share' && rule.busCategories.includes(category)))) continue;
+        const out = outputs.get(rule.id)!;
+        const { level } = levelFor(rule);
+        if (rule.kind === 'reach') {
+          const homesChanged = changedHomes.get(fieldKey(rule.categories, rule.mode));
+          if (!homesChanged || !out.unit) continue;
+          updateUnits(out, unitsOfHomes(level, homesChanged), change);
+        } else if (catchments.has(rule.id)) {
+          const s = catchments.get(rule.id)!;
+          const touchedHomes = updateCatchment(s, f);
+          homesRecomputed += touchedHomes.length;
+          updateUnits(out, unitsOfHomes(level, touchedHomes), change);
+        } else if (rule.kind === 'rail_bus_share' || unitChanged.has(level)) {
+          // counts, areas and capacities per unit change only where f changed unit; stations by position
+          diffOutputs(out, evaluate(rule), change);
+        } else continue;
+        rulesReevaluated++;
+      }
     }
-    const touched = active.filter((r) => r.categories.includes(category) || (r.kind === 'rail_bus_share' && r.busCategories.includes(category)));
-    for (const rule of touched) evaluate(rule);
-    return { result: collect(), homesRecomputed, rulesReevaluated: touched.length };
+    const at = version;
+    return {
+      changes: change,
+      homesRecomputed,
+      rulesReevaluated,
+      get result(): AssessmentResult {
+        if (at !== version) throw new Error('this move\'s result is no longer current (the assessment has moved on since): read it before the next move, or call current()');
+        return current();
+      },
+    };
   };
 
-  /** Updates one reach field after facility f moved; returns how many homes were recomputed. */
-  const updateField = (key: string, state: FieldState, f: number): number => {
+  /** Updates one reach field after facility f moved; returns how many homes were recomputed and which changed. */
+  const updateField = (key: string, state: FieldState, f: number): { recomputed: number; changed: number[] } => {
     const times = homeTimes.get(key)!;
     const mode = graph.mode(state.mode);
     const snaps = homeSnaps.get(state.mode)!;
-    const k = state.chosen.indexOf(f);
-    const moved = snapPoint(graph, mode, facilities.lon[f], facilities.lat[f], options.maxSnapM);
-    state.chain[k] = isSnap(moved) ? moved.chain : -1;
-    state.offsetM[k] = isSnap(moved) ? moved.offsetM : 0;
-    state.legM[k] = isSnap(moved) ? moved.legM : 0;
-    // facilities by the end nodes of their chains, for the searches from homes
-    const byNode = new Map<number, number[]>();
-    for (let j = 0; j < state.chosen.length; j++) {
-      const c = state.chain[j];
-      if (c < 0) continue;
-      for (const n of [graph.chainFrom[c], graph.chainTo[c]]) {
-        const list = byNode.get(n);
-        if (list) list.push(j);
-        else byNode.set(n, [j]);
-      }
+    const k = state.slotOf[f];
+    // facilities by the end nodes of their chains, for the searches from homes (kept up to date as they move)
+    const byNode = (state.byNode ??= (() => {
+      const m = new Map<number, number[]>();
+      for (let j = 0; j < state.chosen.length; j++) if (state.chain[j] >= 0) for (const n of [graph.chainFrom[state.chain[j]], graph.chainTo[state.chain[j]]]) (m.get(n) ?? m.set(n, []).get(n)!).push(j);
+      return m;
+    })());
+    const unlist = (m: Map<number, number[]>, at: number) => {
+      const l = m.get(at);
+      if (l) l.splice(l.indexOf(k), 1);
+    };
+    const oldChain = state.chain[k];
+    if (oldChain >= 0) {
+      unlist(state.onChain, oldChain);
+      unlist(byNode, graph.chainFrom[oldChain]);
+      unlist(byNode, graph.chainTo[oldChain]);
     }
-    const engine = (state.forward ??= new ReachEngine(mode));
+    const moved = facilitySnaps(state.mode, [f]);
+    state.chain[k] = moved.chain[0];
+    state.offsetM[k] = moved.offsetM[0];
+    state.legM[k] = moved.legM[0];
+    if (moved.chain[0] >= 0) {
+      failedFacilities.delete(f);
+      for (const [m, at] of [[state.onChain, moved.chain[0]], [byNode, graph.chainFrom[moved.chain[0]]], [byNode, graph.chainTo[moved.chain[0]]]] as const) (m.get(at) ?? m.set(at, []).get(at)!).push(k);
+    } else failedFacilities.add(f);
+
+    const engine = engineFor(mode);
+    const changed: number[] = [];
     let recomputed = 0;
-    // 1. homes that had f as their nearest: search from each home
-    for (let i = 0; i < nHomes; i++) {
-      if (times.facility[i] !== f) continue;
+    // 1. homes that had f as their nearest: a search from each, ended once nothing nearer can come
+    const lost: number[] = [];
+    for (let i = 0; i < nHomes; i++) if (times.facility[i] === f) lost.push(i);
+    const nodes: number[] = [];
+    const ts: number[] = [];
+    for (const i of lost) {
       recomputed++;
       const c = snaps.chain[i];
-      const nodes: number[] = [];
-      const ts: number[] = [];
-      appendSources(graph, mode, { chain: c, offsetM: snaps.offsetM[i], legM: snaps.legM[i], footLon: NaN, footLat: NaN }, nodes, ts, 0, false);
-      engine.run(nodes, ts, times.budgetS, 'inclusive');
       let best = Infinity;
       let bestJ = -1;
       const consider = (j: number) => {
@@ -664,75 +1046,84 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
           bestJ = j;
         }
       };
+      nodes.length = 0;
+      ts.length = 0;
+      appendSources(graph, mode, { chain: c, offsetM: snaps.offsetM[i], legM: snaps.legM[i], footLon: NaN, footLat: NaN }, nodes, ts, 0, false);
+      for (const j of state.onChain.get(c) ?? []) consider(j);
+      // While searching, `best` is the time of a real route (a node not yet settled holds an upper bound), so
+      // once the settled time passes it no facility can be nearer; then every facility met is measured again
+      // on the final times, which are exact for every facility that can be the nearest.
+      engine.run(nodes, ts, times.budgetS, 'inclusive', (n, tn) => {
+        if (tn > best) return true;
+        const here = byNode.get(n);
+        if (here !== undefined) for (const j of here) consider(j);
+        return false;
+      });
+      best = Infinity;
+      bestJ = -1;
+      for (const j of state.onChain.get(c) ?? []) consider(j);
       for (let r = 0; r < engine.reachedCount; r++) for (const j of byNode.get(engine.reached[r]) ?? []) consider(j);
-      for (const j of state.onChain(c)) consider(j);
-      if (best <= times.budgetS) {
-        times.timeS[i] = best;
-        times.facility[i] = state.chosen[bestJ];
-      } else {
-        times.timeS[i] = Infinity;
-        times.facility[i] = -1;
-      }
+      const timeS = best <= times.budgetS ? best : Infinity;
+      const facility = best <= times.budgetS ? state.chosen[bestJ] : -1;
+      if (timeS !== times.timeS[i] || facility !== times.facility[i]) changed.push(i);
+      times.timeS[i] = timeS;
+      times.facility[i] = facility;
     }
     // 2. homes the new position may serve better: one bounded search from it on the reversed graph
     if (state.chain[k] >= 0) {
-      const field = nearestFacilityField(graph, mode, [facilities.lon[f]], [facilities.lat[f]], times.budgetS, { maxSnapM: options.maxSnapM, engine: state.reverse });
-      state.reverse = field.engine;
-      const candidates = new Set<number>();
-      const homesAt = homesByNode(state.mode);
-      for (let r = 0; r < field.engine.reachedCount; r++) {
-        const n = field.engine.reached[r];
-        for (let x = homesAt.offsets[n]; x < homesAt.offsets[n + 1]; x++) candidates.add(homesAt.homes[x]);
-      }
-      for (const i of homesOnChain(state.mode, state.chain[k])) candidates.add(i);
-      const list = [...candidates];
-      const subset: SnappedPoints = { count: list.length, chain: Int32Array.from(list, (i) => snaps.chain[i]), offsetM: Float64Array.from(list, (i) => snaps.offsetM[i]), legM: Float64Array.from(list, (i) => snaps.legM[i]), failures: [] };
-      const t = pointTimesFromField(graph, field, subset);
+      const field = fieldOf(state.mode, [f], times.budgetS);
+      const list = [...homesNear(state.mode, field.engine, state.chain[k])];
+      const t = pointTimesFromField(graph, field, subsetOf(snaps, list));
       list.forEach((i, x) => {
         if (t.timeS[x] <= times.budgetS && (t.timeS[x] < times.timeS[i] || (t.timeS[x] === times.timeS[i] && f < times.facility[i]))) {
           times.timeS[i] = t.timeS[x];
           times.facility[i] = f;
+          changed.push(i);
         }
       });
       recomputed += list.length;
     }
-    return recomputed;
+    return { recomputed, changed };
   };
 
-  // homes by the end nodes of their chains (CSR over nodes), per mode, built on first use
-  const homeIndex = new Map<string, { offsets: Uint32Array; homes: Uint32Array; byChain: Map<number, number[]> }>();
-  const buildHomeIndex = (modeName: string) => {
-    let idx = homeIndex.get(modeName);
-    if (idx) return idx;
-    const snaps = homeSnapsFor(modeName as ModeName);
-    const offsets = new Uint32Array(graph.nodeCount + 1);
-    const byChain = new Map<number, number[]>();
-    for (let i = 0; i < nHomes; i++) {
-      const c = snaps.chain[i];
-      if (c < 0) continue;
-      offsets[graph.chainFrom[c] + 1]++;
-      offsets[graph.chainTo[c] + 1]++;
-      const l = byChain.get(c);
-      if (l) l.push(i);
-      else byChain.set(c, [i]);
+  /**
+   * Replaces facility f's catchment in a catchment rule: R_f from the demand in its new catchment, and A_i of
+   * every home in the old or the new one, each summed in the order twoStepFca sums (homes ascending for R,
+   * facilities ascending for A), so the numbers equal a full run's. Returns the homes whose access was recomputed.
+   */
+  const updateCatchment = (s: CatchmentState, f: number): number[] => {
+    const j = s.slotOf[f];
+    if (j < 0) return [];
+    const before = s.column(j);
+    const after = catchmentColumn(s, j);
+    s.columnOverride.set(j, after);
+    const inBefore = new Set(before);
+    const inAfter = new Set(after);
+    for (const i of before) if (!inAfter.has(i)) s.rowOverride.set(i, s.row(i).filter((x) => x !== j));
+    for (const i of after) {
+      if (inBefore.has(i)) continue;
+      const row = s.row(i);
+      const out = new Uint32Array(row.length + 1);
+      let p = 0;
+      while (p < row.length && row[p] < j) out[p] = row[p++];
+      out[p] = j;
+      out.set(row.subarray(p), p + 1);
+      s.rowOverride.set(i, out);
     }
-    for (let n = 0; n < graph.nodeCount; n++) offsets[n + 1] += offsets[n];
-    const fill = offsets.slice(0, graph.nodeCount);
-    const list = new Uint32Array(offsets[graph.nodeCount]);
-    for (let i = 0; i < nHomes; i++) {
-      const c = snaps.chain[i];
-      if (c < 0) continue;
-      list[fill[graph.chainFrom[c]]++] = i;
-      list[fill[graph.chainTo[c]]++] = i;
+    let demand = 0;
+    for (const i of after) demand += s.counts[i];
+    s.ratio[j] = demand > 0 ? s.supply[j] / demand : 0;
+    const touched = [...new Set([...before, ...after])];
+    for (const i of touched) {
+      let a = 0;
+      for (const x of s.row(i)) a += s.ratio[x];
+      s.access[i] = a;
     }
-    homeIndex.set(modeName, (idx = { offsets, homes: list, byChain }));
-    return idx;
+    return touched;
   };
-  const homesByNode = (modeName: string) => buildHomeIndex(modeName);
-  const homesOnChain = (modeName: string, chain: number) => buildHomeIndex(modeName).byChain.get(chain) ?? [];
 
   for (const rule of active) evaluate(rule);
-  return { result: collect(), moveFacility };
+  return { result: current(), current, moveFacility };
 }
 
 /** The whole assessment in one call (see createAssessment for runs that change a facility afterwards). */
@@ -742,21 +1133,40 @@ export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes,
 
 interface FieldState {
   mode: ModeName;
-  /** Global facility indices of the field, and their snaps (kept up to date as facilities move). */
+  /** Global facility indices of the field, the slot of each global index (-1: not in it), and the slots' snaps (kept up to date as facilities move). */
   chosen: number[];
+  slotOf: Int32Array;
   chain: Int32Array;
   offsetM: Float64Array;
   legM: Float64Array;
-  onChain: (chain: number) => number[];
-  forward?: ReachEngine;
-  reverse?: ReachEngine;
+  /** Slots by the chain they are snapped to, and (built on the first move) by their chains' end nodes. */
+  onChain: Map<number, number[]>;
+  byNode?: Map<number, number[]>;
+}
+
+/** What a move changed: results whose figures differ, gaps opened or updated, gaps closed. */
+export interface AssessmentChange {
+  results: RuleResult[];
+  gaps: Gap[];
+  closedGaps: Array<{ ruleId: string; level: UnitLevel; unitCode: string }>;
+}
+
+export interface MoveResult {
+  changes: AssessmentChange;
+  /** The whole result after this move (assembled when read; only until the next move). */
+  readonly result: AssessmentResult;
+  homesRecomputed: number;
+  rulesReevaluated: number;
 }
 
 /**
  * An assessment that can be updated: `result` is the full run; `moveFacility` changes one facility's
- * position and returns the updated result, recomputing only the homes and rules it affects.
+ * position, recomputing only the homes, units and rules it affects, and returns what changed; `current()`
+ * assembles the whole result as it stands. Results already returned stay as they were (result objects are
+ * replaced, never edited), except `homeTimes`, whose arrays are updated in place.
  */
 export interface Assessment {
   result: AssessmentResult;
-  moveFacility(index: number, lon: number, lat: number): { result: AssessmentResult; homesRecomputed: number; rulesReevaluated: number };
+  current(): AssessmentResult;
+  moveFacility(index: number, lon: number, lat: number): MoveResult;
 }

@@ -53,8 +53,10 @@ export class ReachEngine {
   /**
    * Runs from one or more sources: source i starts at node sourceNode[i] at time sourceTimeS[i] (an access
    * leg, or 0). Returns the number of nodes reached within budgetS. budgetS may be Infinity (a full field).
+   * `stop`, when given, sees every node as it is settled (in non-decreasing time) and ends the search when it
+   * returns true (a nearest-target search stops once nothing nearer can come); that node counts as reached.
    */
-  run(sourceNode: ArrayLike<number>, sourceTimeS: ArrayLike<number>, budgetS: number, cutoff: Cutoff = 'inclusive'): number {
+  run(sourceNode: ArrayLike<number>, sourceTimeS: ArrayLike<number>, budgetS: number, cutoff: Cutoff = 'inclusive', stop?: (node: number, timeS: number) => boolean): number {
     if (!(budgetS >= 0)) throw new LifecircleError('BUDGET_INVALID', `time budget must be a number >= 0 seconds, got ${budgetS}`, { field: 'budget' });
     this.reset();
     const { arcOffsets, arcTarget, arcTimeS } = this.graph;
@@ -81,6 +83,7 @@ export class ReachEngine {
       const u = this.popMin();
       this.reached[count++] = u;
       const tu = timeS[u];
+      if (stop !== undefined && stop(u, tu)) break;
       const su = source[u];
       for (let a = arcOffsets[u], end = arcOffsets[u + 1]; a < end; a++) {
         const v = arcTarget[a];

@@ -37,9 +37,19 @@ export function nearestFacilityField(
   budgetS: number,
   options: { maxSnapM?: number; cutoff?: Cutoff; engine?: ReachEngine; direction?: FieldDirection } = {},
 ): NearestFacilityField {
+  return nearestFacilityFieldFromSnaps(graph, mode, snapPoints(graph, mode, facilityLon, facilityLat, options.maxSnapM), budgetS, options);
+}
+
+/** `nearestFacilityField` for facilities already snapped (kept by a caller that moves them one at a time). */
+export function nearestFacilityFieldFromSnaps(
+  graph: Graph,
+  mode: ModeGraph,
+  facilities: SnappedPoints,
+  budgetS: number,
+  options: { cutoff?: Cutoff; engine?: ReachEngine; direction?: FieldDirection } = {},
+): NearestFacilityField {
   const direction = options.direction ?? 'to-facility';
   const reverse = direction === 'to-facility';
-  const facilities = snapPoints(graph, mode, facilityLon, facilityLat, options.maxSnapM);
   const nodes: number[] = [];
   const times: number[] = [];
   const owner: number[] = [];

@@ -323,7 +323,7 @@ function reportData(store: ProjectStore, batches: BatchSummary[], options: Asses
     rules,
     units: inputs.units.filter((u) => residentsByUnit.has(u.code) && (scoped.size === 0 || scoped.has(u.code) || u.level === 'committee')).map((u) => ({ ...u, residents: residentsByUnit.get(u.code) ?? 0 })),
     results: result.results,
-    gaps: result.gaps.map((g) => ({ ...g, homes: g.homes.slice(0, 20) })),
+    gaps: result.gaps.map((g) => ({ ruleId: g.ruleId, unitCode: g.unitCode, unitName: g.unitName, level: g.level, shortfall: g.shortfall, unservedResidents: g.unservedResidents, en: g.en, zh: g.zh, homes: g.homes.slice(0, 20) })),
     nearestTimes: nearestTimes.filter((n) => scoped.size === 0 || scoped.has(n.unitCode)),
     skipped: result.skipped,
   };
