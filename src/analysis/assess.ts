@@ -208,6 +208,11 @@ interface RuleOutput {
   slotOfUnit?: Int32Array;
   /** Recomputes unit u's result and gap from the current state. */
   unit?: (u: number) => [RuleResult, Gap | null];
+  /** For counts, areas and capacities per unit: the slot of each unit code, and how to tally and evaluate one again. */
+  slotOfCode?: Map<string, number>;
+  byCode?: { recount(code: string): void; evaluate(code: string): [RuleResult, Gap | null]; summary(): RuleResult | null };
+  /** The slot of the "share of units passing" result, when the rule has one. */
+  summarySlot?: number;
 }
 
 /** What a reach gap needs to describe itself: shared by all gaps of one rule. */
@@ -290,6 +295,16 @@ interface CatchmentState {
 }
 
 export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): Assessment {
+  return build(graph, rules, homes, facilities, units, options, true);
+}
+
+/** The whole assessment in one call (see createAssessment for runs that change a facility afterwards). */
+export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): AssessmentResult {
+  return build(graph, rules, homes, facilities, units, options, false).result;
+}
+
+/** The first run; with `forMoves`, also the indexes moves use (built once here rather than on the first move of each mode). */
+function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions, forMoves: boolean): Assessment {
   const statuses = new Set(options.statuses ?? ['existing']);
   const unitByCode = new Map(units.map((u) => [u.code, u]));
   const nHomes = homes.ids.length;
@@ -741,14 +756,28 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
         const count = new Map<string, number>();
         const amount = new Map<string, number>();
         const unknown = new Map<string, number>();
+        const amountOf = (f: number) => (rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' || rule.kind === 'per_capita_area' ? (rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f]) : 0);
         for (const f of catsKnown) {
           const code = fu[f];
           if (code === null) continue;
           count.set(code, (count.get(code) ?? 0) + 1);
-          const v = rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' || rule.kind === 'per_capita_area' ? (rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f]) : 0;
+          const v = amountOf(f);
           if (Number.isNaN(v)) unknown.set(code, (unknown.get(code) ?? 0) + 1);
           else amount.set(code, (amount.get(code) ?? 0) + v);
         }
+        /** One unit's tallies again, from its facilities in index order (the full run's order: the same sums). */
+        const recount = (code: string) => {
+          count.delete(code);
+          amount.delete(code);
+          unknown.delete(code);
+          for (const f of catsKnown) {
+            if (fu[f] !== code) continue;
+            count.set(code, (count.get(code) ?? 0) + 1);
+            const v = amountOf(f);
+            if (Number.isNaN(v)) unknown.set(code, (unknown.get(code) ?? 0) + 1);
+            else amount.set(code, (amount.get(code) ?? 0) + v);
+          }
+        };
         const committees = new Map<string, number>();
         if (rule.kind === 'count_per_unit' && rule.perCommittees !== undefined) {
           for (const u of units) if (u.level === 'committee') {
@@ -756,10 +785,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             committees.set(parent, (committees.get(parent) ?? 0) + 1);
           }
         }
-        // every unit with residents of any age is reported (not-applicable when none of the target ages live there)
-        const codes = unitsAt([...L.codes.filter((_, u) => everyone[u] > 0), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
-        let passing = 0;
-        for (const code of codes) {
+        const evaluateCode = (code: string): [RuleResult, Gap | null] => {
           const u = L.position.get(code);
           const pop = u === undefined ? 0 : residents[u];
           const n = count.get(code) ?? 0;
@@ -780,8 +806,7 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             shortfallZh = `现有${rule.categories.join('、')} ${n} 处，应有 ${threshold} 处`;
             if (rule.perCommittees !== undefined && c === 0) note = 'no committees of this unit in the project: one set required';
           } else if (pop <= 0) {
-            push({ ...base(code), verdict: 'not-applicable', value: null, threshold: 0, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: 'no target residents' }, null);
-            continue;
+            return [{ ...base(code), verdict: 'not-applicable', value: null, threshold: 0, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: 'no target residents' }, null];
           } else if (rule.kind === 'population_per_facility') {
             threshold = rule.maxResidentsPerFacility;
             value = n > 0 ? pop / n : Infinity;
@@ -808,16 +833,32 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
             shortfallText = `${fmt(value)} places per resident aged ${rule.ages.min}${rule.ages.max === null ? '+' : `-${rule.ages.max}`} (norm ${fmt(threshold)}: ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} places short)`;
             shortfallZh = `每名目标年龄居民 ${fmt(value)} 个床位/学位（标准 ${fmt(threshold)}，缺 ${fmt(Math.max(0, Math.ceil(threshold * pop - a)))} 个）`;
           }
-          if (verdict === 'pass') passing++;
-          push(
+          return [
             { ...base(code), verdict, value, threshold, targetResidents: pop, unservedResidents: 0, offNetworkResidents: 0, facilities: n, agesApportioned: target.apportioned, note: [fallbackNote, note].filter(Boolean).join('; ') || null },
             verdict === 'fail' ? { ruleId: rule.id, unitCode: code, unitName: unitName(code), level, shortfall: value === null || !Number.isFinite(value) ? 1 : Math.abs(threshold - value) / threshold, unservedResidents: 0, homes: [], en: `${unitName(code)}: ${shortfallText}.`, zh: `${unitName(code)}：${shortfallZh}。` } : null,
-          );
+          ];
+        };
+        // every unit with residents of any age is reported (not-applicable when none of the target ages live there)
+        const codes = unitsAt([...L.codes.filter((_, u) => everyone[u] > 0), ...(rule.kind === 'count_per_unit' ? units.filter((u) => u.level === level).map((u) => u.code) : [])]);
+        out.slotOfCode = new Map();
+        for (const code of codes) {
+          out.slotOfCode.set(code, out.results.length);
+          push(...evaluateCode(code));
         }
-        if (rule.kind === 'count_per_unit' && rule.unitShare !== undefined && codes.length > 0) {
+        /** "At least x % of the units": the share of the units above that pass. */
+        const summary = (): RuleResult | null => {
+          if (rule.kind !== 'count_per_unit' || rule.unitShare === undefined || codes.length === 0) return null;
+          let passing = 0;
+          for (let k = 0; k < codes.length; k++) if (out.results[k].verdict === 'pass') passing++;
           const share = passing / codes.length;
-          push({ ruleId: rule.id, kind: rule.kind, level, unitCode: '*', unitName: `all ${level} units`, estimatedPopulation: false, verdict: share >= rule.unitShare - 1e-12 ? 'pass' : 'fail', value: share, threshold: rule.unitShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: catsKnown.length, agesApportioned: false, note: `${passing} of ${codes.length} units pass` }, null);
+          return { ruleId: rule.id, kind: rule.kind, level, unitCode: '*', unitName: `all ${level} units`, estimatedPopulation: false, verdict: share >= rule.unitShare - 1e-12 ? 'pass' : 'fail', value: share, threshold: rule.unitShare, targetResidents: 0, unservedResidents: 0, offNetworkResidents: 0, facilities: catsKnown.length, agesApportioned: false, note: `${passing} of ${codes.length} units pass` };
+        };
+        const first = summary();
+        if (first !== null) {
+          out.summarySlot = out.results.length;
+          push(first, null);
         }
+        out.byCode = { recount, evaluate: evaluateCode, summary };
         break;
       }
       case 'rail_bus_share': {
@@ -885,20 +926,19 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   };
 
   const signature = (r: RuleResult) => `${r.verdict}|${r.value}|${r.threshold}|${r.targetResidents}|${r.unservedResidents}|${r.offNetworkResidents}|${r.facilities}|${r.note}`;
-  /** Recomputes the given units of a per-unit rule in place and records what changed. */
+  /** Puts a unit's new result (and gap) in its slot and records what changed. */
+  const replaceSlot = (out: RuleOutput, k: number, [r, g]: [RuleResult, Gap | null], change: AssessmentChange) => {
+    const before = out.results[k];
+    const gapBefore = out.gapOf[k];
+    out.results[k] = r;
+    out.gapOf[k] = g;
+    if (signature(before) !== signature(r)) change.results.push(r);
+    if (g !== null) change.gaps.push(g);
+    else if (gapBefore !== null) change.closedGaps.push({ ruleId: gapBefore.ruleId, level: gapBefore.level, unitCode: gapBefore.unitCode });
+  };
+  /** Recomputes the given units of a per-unit rule in place. */
   const updateUnits = (out: RuleOutput, unitIds: Iterable<number>, change: AssessmentChange) => {
-    for (const u of unitIds) {
-      const k = out.slotOfUnit![u];
-      if (k < 0) continue;
-      const [r, g] = out.unit!(u);
-      const before = out.results[k];
-      const gapBefore = out.gapOf[k];
-      out.results[k] = r;
-      out.gapOf[k] = g;
-      if (signature(before) !== signature(r)) change.results.push(r);
-      if (g !== null) change.gaps.push(g);
-      else if (gapBefore !== null) change.closedGaps.push({ ruleId: gapBefore.ruleId, level: gapBefore.level, unitCode: gapBefore.unitCode });
-    }
+    for (const u of unitIds) if (out.slotOfUnit![u] >= 0) replaceSlot(out, out.slotOfUnit![u], out.unit!(u), change);
   };
   /** Records what differs between a rule's old output and its re-evaluation. */
   const diffOutputs = (before: RuleOutput, after: RuleOutput, change: AssessmentChange) => {
@@ -940,12 +980,13 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     facilities.lon[f] = lon;
     facilities.lat[f] = lat;
     forgetFacilitySnaps(f);
-    const unitChanged = new Set<UnitLevel>();
+    // the units f leaves and enters, per level where they differ
+    const unitChanged = new Map<UnitLevel, [string | null, string | null]>();
     for (const [level, a] of facilityUnits) {
       const c = facilities.unitCode[f];
       const len = UNIT_CODE_LENGTH[level];
       const code = c && c.length >= len ? c.slice(0, len) : locator(level).locate(lon, lat);
-      if (code !== a[f]) unitChanged.add(level);
+      if (code !== a[f]) unitChanged.set(level, [a[f], code]);
       a[f] = code;
     }
     const change: AssessmentChange = { results: [], gaps: [], closedGaps: [] };
@@ -973,8 +1014,18 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
           const touchedHomes = updateCatchment(s, f);
           homesRecomputed += touchedHomes.length;
           updateUnits(out, unitsOfHomes(level, touchedHomes), change);
-        } else if (rule.kind === 'rail_bus_share' || unitChanged.has(level)) {
-          // counts, areas and capacities per unit change only where f changed unit; stations by position
+        } else if (out.byCode) {
+          // counts, areas and capacities per unit change only in the two units f left and entered
+          const moved = unitChanged.get(level);
+          if (!moved) continue;
+          for (const code of moved) {
+            if (code === null) continue;
+            out.byCode.recount(code);
+            const k = out.slotOfCode!.get(code);
+            if (k !== undefined) replaceSlot(out, k, out.byCode.evaluate(code), change);
+          }
+          if (out.summarySlot !== undefined) replaceSlot(out, out.summarySlot, [out.byCode.summary()!, null], change);
+        } else if (rule.kind === 'rail_bus_share') {
           diffOutputs(out, evaluate(rule), change);
         } else continue;
         rulesReevaluated++;
@@ -992,18 +1043,21 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
     };
   };
 
+  /** A field's facilities by the end nodes of their chains, for the searches from homes (kept up to date as they move). */
+  const facilitiesByNode = (state: FieldState) =>
+    (state.byNode ??= (() => {
+      const m = new Map<number, number[]>();
+      for (let j = 0; j < state.chosen.length; j++) if (state.chain[j] >= 0) for (const n of [graph.chainFrom[state.chain[j]], graph.chainTo[state.chain[j]]]) (m.get(n) ?? m.set(n, []).get(n)!).push(j);
+      return m;
+    })());
+
   /** Updates one reach field after facility f moved; returns how many homes were recomputed and which changed. */
   const updateField = (key: string, state: FieldState, f: number): { recomputed: number; changed: number[] } => {
     const times = homeTimes.get(key)!;
     const mode = graph.mode(state.mode);
     const snaps = homeSnaps.get(state.mode)!;
     const k = state.slotOf[f];
-    // facilities by the end nodes of their chains, for the searches from homes (kept up to date as they move)
-    const byNode = (state.byNode ??= (() => {
-      const m = new Map<number, number[]>();
-      for (let j = 0; j < state.chosen.length; j++) if (state.chain[j] >= 0) for (const n of [graph.chainFrom[state.chain[j]], graph.chainTo[state.chain[j]]]) (m.get(n) ?? m.set(n, []).get(n)!).push(j);
-      return m;
-    })());
+    const byNode = facilitiesByNode(state);
     const unlist = (m: Map<number, number[]>, at: number) => {
       const l = m.get(at);
       if (l) l.splice(l.indexOf(k), 1);
@@ -1123,12 +1177,14 @@ export function createAssessment(graph: Graph, rules: EffectiveRule[], homes: As
   };
 
   for (const rule of active) evaluate(rule);
+  if (forMoves) {
+    for (const state of fieldState.values()) {
+      homesByNode(state.mode);
+      engineFor(graph.mode(state.mode));
+      facilitiesByNode(state);
+    }
+  }
   return { result: current(), current, moveFacility };
-}
-
-/** The whole assessment in one call (see createAssessment for runs that change a facility afterwards). */
-export function assess(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions = {}): AssessmentResult {
-  return createAssessment(graph, rules, homes, facilities, units, options).result;
 }
 
 interface FieldState {

@@ -220,7 +220,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
     rule({ id: 'k6', kind: 'reach', categories: ['kindergarten'], unitLevel: 'committee', mode: 'walk', minutes: 6, targetShare: 1 }),
     rule({ id: 'places', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'committee', minPlacesPerTarget: 1, ages: { min: 3, max: 5 } }),
     rule({ id: 'places-4min', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'committee', minPlacesPerTarget: 2, ages: { min: 3, max: 5 }, withinMinutes: 4 }),
-    rule({ id: 'count', kind: 'count_per_unit', categories: ['kindergarten'], unitLevel: 'committee', minCount: 2 }),
+    rule({ id: 'count', kind: 'count_per_unit', categories: ['kindergarten'], unitLevel: 'committee', minCount: 2, unitShare: 0.5 }),
   ];
   // two committees: the west half by its code on the homes, the east half by boundary only
   const midLon = lon0 + dLon / 2;
@@ -238,6 +238,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
   let before = incremental.result;
   let recomputedTotal = 0;
   let catchmentChanges = 0;
+  let summaryChanges = 0;
   for (let m = 0; m < 24; m++) {
     const f = Math.floor(rand() * nF);
     const [lon, lat] = m === 7 ? [lon0 + 0.2, lat0 + 0.2] : point(); // move 7 goes far off the network
@@ -265,6 +266,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
     assert.deepEqual(new Set(step.changes.closedGaps.map((x) => `${x.ruleId}|${x.unitCode}`)), new Set([...gapsWere.keys()].filter((k) => !gapsNow.has(k))), `move ${m}: closed gaps`);
     for (const gap of step.changes.gaps) assert.ok(gapsNow.has(`${gap.ruleId}|${gap.unitCode}`), `move ${m}: reported gap ${gap.ruleId}|${gap.unitCode} is open`);
     if ([...reported].some((k) => k.startsWith('places-4min|'))) catchmentChanges++;
+    if (reported.has('count|*')) summaryChanges++;
     before = step.result;
   }
   // a move's whole result is assembled when read, so it can be read only until the next move
@@ -273,6 +275,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
   assert.throws(() => stale.result, /no longer current/);
   assert.equal(incremental.current().results.length, before.results.length);
   assert.ok(catchmentChanges > 0, 'the catchment rule changed with some move');
+  assert.ok(summaryChanges > 0, 'the share of committees with two kindergartens changed with some move');
   // a 6-minute field covers most of this small grid; still, not every home of the field and the catchment each time
   assert.ok(recomputedTotal < 24 * 2 * nH, 'not every home each time');
 });
