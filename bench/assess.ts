@@ -28,8 +28,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as assessModule from '../src/analysis/assess.ts';
-import { assess, type AssessFacilities, type AssessHomes, type AssessmentResult, type AssessOptions, type AssessUnit } from '../src/analysis/assess.ts';
+import { assess, createAssessment, type AssessFacilities, type AssessHomes, type AssessmentResult, type AssessOptions, type AssessUnit } from '../src/analysis/assess.ts';
 import { loadCatalogue } from '../src/standards/catalogue.ts';
 import type { EffectiveRule } from '../src/standards/schema.ts';
 import { loadGraph, saveGraph, MODE_NAMES, type Graph } from '../src/network/index.ts';
@@ -78,37 +77,6 @@ const err = (s: string) => process.stderr.write(`${s}\n`);
 function allRules(): EffectiveRule[] {
   return loadCatalogue().rules.map((r) => ({ ...r, enabled: true }));
 }
-
-// --- the incremental API, when src/analysis/assess.ts has it ---------------------------------------------------
-interface MoveResult {
-  result: AssessmentResult;
-  homesRecomputed: number;
-  rulesReevaluated: number;
-}
-interface IncrementalAssessment {
-  run(): AssessmentResult;
-  moveFacility(index: number, lon: number, lat: number): MoveResult;
-}
-type AssessArgs = [graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options?: AssessOptions];
-type AssessmentCtor = new (...a: AssessArgs) => IncrementalAssessment;
-type AssessmentFactory = (...a: AssessArgs) => { result: AssessmentResult; moveFacility(index: number, lon: number, lat: number): MoveResult };
-const exported = assessModule as unknown as Record<string, unknown>;
-/**
- * The incremental API as src/analysis/assess.ts exports it: a class `Assessment` (constructor + run()) or a
- * factory `createAssessment` (returns the first result and moveFacility); null when neither is there yet.
- */
-const startIncremental: ((...a: AssessArgs) => { first: AssessmentResult; moveFacility(index: number, lon: number, lat: number): MoveResult }) | null =
-  typeof exported.Assessment === 'function'
-    ? (...a) => {
-        const x = new (exported.Assessment as AssessmentCtor)(...a);
-        return { first: x.run(), moveFacility: (i, lon, lat) => x.moveFacility(i, lon, lat) };
-      }
-    : typeof exported.createAssessment === 'function'
-      ? (...a) => {
-          const x = (exported.createAssessment as AssessmentFactory)(...a);
-          return { first: x.result, moveFacility: (i, lon, lat) => x.moveFacility(i, lon, lat) };
-        }
-      : null;
 
 interface Figures {
   homes: number;
@@ -233,14 +201,14 @@ function differences(got: Digest, want: Digest, max = 5): string[] {
 }
 
 interface IncrementalFigures {
-  available: boolean;
   firstRunS?: number;
   movesMs?: number[];
   medianMs?: number;
   homesRecomputed?: number[];
   rulesReevaluated?: number[];
+  /** Per move: results changed, gaps opened or updated, gaps closed (what moveFacility reports). */
+  changes?: Array<[number, number, number]>;
   checks?: Array<{ move: number; differences: string[]; fullS: number }>;
-  arraysUpdated?: boolean;
   error?: string;
 }
 
@@ -249,7 +217,6 @@ interface IncrementalFigures {
  * the moves), an un-timed full assess() on the same (updated) arrays is compared with the move's result.
  */
 function incremental(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions, moves: number, checks: number, say: (s: string) => void = () => {}): IncrementalFigures {
-  if (!startIncremental) return { available: false };
   try {
     const m = timedMoves(graph, rules, homes, facilities, units, options, moves, checks, say);
     // the checks: the incremental state is gone with timedMoves' frame (held by nothing else), then a full
@@ -262,16 +229,17 @@ function incremental(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, f
       facilities.lon.set(c.lon);
       facilities.lat.set(c.lat);
       const tf = performance.now();
-      const fullDigest = digest(assess(graph, rules, homes, facilities, units, options));
-      const fullS = (performance.now() - tf) / 1000;
+      const full = assess(graph, rules, homes, facilities, units, options);
+      const fullS = (performance.now() - tf) / 1000; // the digest (8 M gap homes hashed) is not the run's time
+      const fullDigest = digest(full);
       checked.push({ move: c.move, differences: differences(c.digest, fullDigest), fullS });
       say(`  check after move ${c.move + 1}: ${checked[checked.length - 1].differences.length === 0 ? 'equal' : 'DIFFERENT'} (full run ${fullS.toFixed(1)} s)`);
     }
     facilities.lon.set(finalLon);
     facilities.lat.set(finalLat);
-    return { available: true, firstRunS: m.firstRunS, movesMs: m.movesMs, medianMs: medianOf(m.movesMs), homesRecomputed: m.homesRecomputed, rulesReevaluated: m.rulesReevaluated, checks: checked, arraysUpdated: m.arraysUpdated };
+    return { firstRunS: m.firstRunS, movesMs: m.movesMs, medianMs: medianOf(m.movesMs), homesRecomputed: m.homesRecomputed, rulesReevaluated: m.rulesReevaluated, changes: m.changes, checks: checked };
   } catch (e) {
-    return { available: true, error: e instanceof Error ? `${e.message}\n${e.stack?.split('\n').slice(1, 4).join('\n')}` : String(e) };
+    return { error: e instanceof Error ? `${e.message}\n${e.stack?.split('\n').slice(1, 4).join('\n')}` : String(e) };
   }
 }
 
@@ -282,7 +250,7 @@ function incremental(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, f
  */
 function timedMoves(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilities: AssessFacilities, units: AssessUnit[], options: AssessOptions, moves: number, checks: number, say: (s: string) => void) {
   const t0 = performance.now();
-  const a = startIncremental!(graph, rules, homes, facilities, units, options);
+  const a = createAssessment(graph, rules, homes, facilities, units, options);
   const firstRunS = (performance.now() - t0) / 1000;
   say(`  first run ${firstRunS.toFixed(1)} s, heap ${mb(process.memoryUsage().heapUsed)}`);
   const rand = mulberry32(SEED + 99);
@@ -294,8 +262,8 @@ function timedMoves(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, fa
   const movesMs: number[] = [];
   const homesRecomputed: number[] = [];
   const rulesReevaluated: number[] = [];
+  const changes: Array<[number, number, number]> = [];
   const pending: Array<{ move: number; digest: Digest; lon: Float64Array; lat: Float64Array }> = [];
-  let arraysUpdated = true;
   for (let m = 0; m < moves; m++) {
     const f = existing[Math.floor(rand() * existing.length)];
     const dist = 150 + 100 * rand();
@@ -307,17 +275,13 @@ function timedMoves(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, fa
     movesMs.push(performance.now() - t);
     homesRecomputed.push(r.homesRecomputed);
     rulesReevaluated.push(r.rulesReevaluated);
-    say(`  move ${m + 1}: facility ${f} (${facilities.category[f]}), ${movesMs[m].toFixed(1)} ms, ${r.homesRecomputed} homes, ${r.rulesReevaluated} rules; heap ${mb(process.memoryUsage().heapUsed)}`);
-    if (facilities.lon[f] !== lon || facilities.lat[f] !== lat) {
-      // the API is meant to update the caller's arrays; make the full re-run see the move anyway
-      arraysUpdated = false;
-      facilities.lon[f] = lon;
-      facilities.lat[f] = lat;
-    }
+    changes.push([r.changes.results.length, r.changes.gaps.length, r.changes.closedGaps.length]);
+    say(`  move ${m + 1}: facility ${f} (${facilities.category[f]}), ${movesMs[m].toFixed(1)} ms, ${r.homesRecomputed} homes, ${r.rulesReevaluated} rules; changed ${r.changes.results.length} results, ${r.changes.gaps.length} gaps open or updated, ${r.changes.closedGaps.length} closed; heap ${mb(process.memoryUsage().heapUsed)}`);
+    if (facilities.lon[f] !== lon || facilities.lat[f] !== lat) throw new Error(`moveFacility did not update facility ${f}'s position in the arrays passed in`);
     // un-timed: what to compare, and the facilities as they are now
     if (checkAt.has(m)) pending.push({ move: m, digest: digest(r.result), lon: facilities.lon.slice(), lat: facilities.lat.slice() });
   }
-  return { firstRunS, movesMs, homesRecomputed, rulesReevaluated, pending, arraysUpdated };
+  return { firstRunS, movesMs, homesRecomputed, rulesReevaluated, changes, pending };
 }
 
 const medianOf = (xs: number[]) => {
@@ -346,10 +310,6 @@ function printFigures(f: Figures): void {
 }
 
 function printIncremental(inc: IncrementalFigures, targets: boolean): void {
-  if (!inc.available) {
-    row('re-run after moving one facility', 'not measured: Assessment.moveFacility not available yet');
-    return;
-  }
   if (inc.error) {
     row('re-run after moving one facility', `failed: ${inc.error.split('\n')[0]}`);
     process.stdout.write(`${inc.error}\n`);
@@ -359,7 +319,8 @@ function printIncremental(inc: IncrementalFigures, targets: boolean): void {
   const ms = inc.movesMs!;
   row(`moveFacility, ${ms.length} moves of ~200 m, median`, `${inc.medianMs!.toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)})`, targets ? { text: `≤ ${TARGET_MOVE_MS} ms`, ok: inc.medianMs! <= TARGET_MOVE_MS } : undefined);
   row('  homes recomputed / rules re-evaluated, median', `${n(medianOf(inc.homesRecomputed!))} / ${medianOf(inc.rulesReevaluated!)} (max ${n(Math.max(...inc.homesRecomputed!))} / ${Math.max(...inc.rulesReevaluated!)})`);
-  if (!inc.arraysUpdated) row('  note', 'moveFacility did not update the facility arrays passed in (set by the bench for the check)');
+  const ch = inc.changes!;
+  row('  changed per move, median: results / gaps open or updated / closed', `${medianOf(ch.map((c) => c[0]))} / ${medianOf(ch.map((c) => c[1]))} / ${medianOf(ch.map((c) => c[2]))}`);
   for (const c of inc.checks!) {
     row(`  check after move ${c.move + 1}: equals a full assess() (${c.fullS.toFixed(1)} s)`, c.differences.length === 0 ? 'yes' : `NO: ${c.differences.length}+ differences`, { text: 'identical', ok: c.differences.length === 0 });
     for (const d of c.differences) process.stdout.write(`      ${d}\n`);
@@ -551,8 +512,7 @@ async function syntheticSection(): Promise<void> {
     if (c.heap) row("  JS heap after GC: result / its gaps / inputs", `${mb(c.heap.withResult - c.heap.inputsOnly)} / ${mb(c.heap.withResult - c.heap.withoutGapHomes)} / ${mb(c.heap.inputsOnly)}`);
     row('machine load (1 / 5 / 15 min) before / after assessing', `${c.loadBefore}  →  ${c.loadAfter}`);
   }
-  if (!startIncremental) printIncremental({ available: false }, true);
-  else if (MOVES > 0) {
+  if (MOVES > 0) {
     const heapFlag = args['incremental-heap-mb'] ? [`--max-old-space-size=${Number(args['incremental-heap-mb'])}`] : [];
     const i = await runChild<IncrementalReport>('incremental', ['--expose-gc', ...heapFlag]);
     if (heapFlag.length) row('  (incremental child run with)', heapFlag[0]);
@@ -580,7 +540,7 @@ async function syntheticSection(): Promise<void> {
     }
     row('profile', `${join(dir, file)} (assessment ${r.report.assessmentS.toFixed(1)} s under the profiler; load ${r.report.loadBefore} → ${r.report.loadAfter})`);
     await hotSpots(join(dir, file), 'assess');
-    if (startIncremental && MOVES > 0) {
+    if (MOVES > 0) {
       const moves = Math.min(MOVES, 5);
       section(`CPU profile of ${moves} moveFacility calls (samples inside moveFacility() only)`);
       const movesDir = join(dir, 'moves');
