@@ -113,7 +113,18 @@ export interface AssessmentResult {
   homeTimes: Map<string, { budgetS: number; timeS: Float64Array; facility: Int32Array }>;
   /** Rules or parts not evaluated, and why (a rule whose categories no facility has, a catchment variant …). */
   skipped: Array<{ ruleId: string; reason: string }>;
+  /** Units the data leaves partly unassessable, and why: no residents in the population data, or no street near any of their homes. */
+  unitIssues: UnitIssue[];
   snapFailures: { homes: number; facilities: number };
+}
+
+export interface UnitIssue {
+  unitCode: string;
+  unitName: string;
+  level: UnitLevel;
+  kind: 'no-residents' | 'off-network';
+  en: string;
+  zh: string;
 }
 
 const NUMBER_FORMAT = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
@@ -900,6 +911,53 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
     }
   };
 
+  /**
+   * Units of the levels the homes can be placed in (and inside the reported ones) that the project lists
+   * but the population data leaves empty, and units whose every resident lives where no street of the
+   * rules' first mode comes within the snapping distance: their reach results count everyone unserved (off
+   * the network), which says more about the data than the place. Facility moves do not change these.
+   */
+  const findUnitIssues = (): UnitIssue[] => {
+    const out: UnitIssue[] = [];
+    const snaps = homeSnaps.get('walk') ?? [...homeSnaps.values()][0];
+    const failure = new Map(snaps?.failures.map((x) => [x.index, x]) ?? []);
+    for (const level of ['committee', 'subdistrict', 'district'] as const) {
+      const L = levelIndex(level);
+      if (L.codes.length === 0) continue;
+      const everyone = residentsAt(level, undefined);
+      const counts = targetOf(undefined).counts;
+      for (const u of units) {
+        if (u.level !== level || !reported(u.code)) continue;
+        const k = L.position.get(u.code);
+        if (k === undefined || everyone[k] <= 0) {
+          out.push({ unitCode: u.code, unitName: u.name, level, kind: 'no-residents', en: `${u.name} (${u.code}): no residents in the population data; rules per resident report it not applicable, reach rules leave it out`, zh: `${u.name}（${u.code}）：人口数据中无居民；按人口计的规则记为不适用，可达性规则不含该单元` });
+          continue;
+        }
+        if (!snaps) continue;
+        let placed = 0;
+        let off = 0;
+        let example: SnapFailure | undefined;
+        for (let x = L.start[k]; x < L.start[k + 1]; x++) {
+          const i = L.homes[x];
+          if (counts[i] <= 0) continue;
+          placed++;
+          if (snaps.chain[i] < 0) {
+            off++;
+            example ??= failure.get(i);
+          }
+        }
+        if (placed > 0 && off === placed) {
+          out.push({
+            unitCode: u.code, unitName: u.name, level, kind: 'off-network',
+            en: `${u.name} (${u.code}): none of its ${placed} homes with residents is near a street (${example?.message ?? 'no usable way within the snapping distance'}); its ${fmt(Math.round(everyone[k]))} residents count as unserved, off the network, in every reach rule`,
+            zh: `${u.name}（${u.code}）：${placed} 处有居民的住宅附近均无可用道路（${example?.reason === 'outside-network-extent' ? '位于路网范围之外' : '吸附距离内无可用道路'}）；${fmt(Math.round(everyone[k]))} 名居民在所有可达性规则中计为未覆盖（不在路网上）`,
+          });
+        }
+      }
+    }
+    return out;
+  };
+
   // --- results per rule, kept so that a change re-evaluates only the units and rules it touches ----------------
   const outputs = new Map<string, RuleOutput>();
   const evaluate = (rule: EffectiveRule): RuleOutput => {
@@ -922,7 +980,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
       for (const g of o.gapOf) if (g !== null) gaps.push(g);
       for (const s of o.skipped) skipped.push(s);
     }
-    return (materialised = { results, gaps, homeTimes, skipped, snapFailures: { homes: homeSnapFailures, facilities: failedFacilities.size } });
+    return (materialised = { results, gaps, homeTimes, skipped, unitIssues, snapFailures: { homes: homeSnapFailures, facilities: failedFacilities.size } });
   };
 
   const signature = (r: RuleResult) => `${r.verdict}|${r.value}|${r.threshold}|${r.targetResidents}|${r.unservedResidents}|${r.offNetworkResidents}|${r.facilities}|${r.note}`;
@@ -1177,6 +1235,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
   };
 
   for (const rule of active) evaluate(rule);
+  const unitIssues = findUnitIssues();
   if (forMoves) {
     for (const state of fieldState.values()) {
       homesByNode(state.mode);

@@ -307,6 +307,10 @@ function reportData(store: ProjectStore, batches: BatchSummary[], options: Asses
   if (inputs.homes.estimated) caveats.push({ en: 'Residents per home are estimates (disaggregated from census totals): every count derived from them is an estimate.', zh: '每处住宅的人口为估算值（由普查总数分配而来），由此得出的数字均为估算。' });
   if (result.snapFailures.homes > 0) caveats.push({ en: `${result.snapFailures.homes.toLocaleString('en')} homes lie too far from the street network to be attached; they count as unserved.`, zh: `${result.snapFailures.homes.toLocaleString('en')} 处住宅离路网过远，计为未覆盖。` });
   const notEvaluated = result.skipped.filter((s) => s.reason.startsWith('not evaluated')).length;
+  const offNetwork = result.unitIssues.filter((u) => u.kind === 'off-network').length;
+  const empty = result.unitIssues.filter((u) => u.kind === 'no-residents').length;
+  if (offNetwork > 0) caveats.push({ en: `${offNetwork} units have no street near any of their homes: everyone there counts as unserved (listed under "Units the data leaves short").`, zh: `${offNetwork} 个单元的住宅附近均无道路：其居民全部计为未覆盖（见"数据不足的单元"）。` });
+  if (empty > 0) caveats.push({ en: `${empty} units have no residents in the population data and are left out of per-resident rules (listed under "Units the data leaves short").`, zh: `${empty} 个单元在人口数据中无居民，不参与按人口计的规则（见"数据不足的单元"）。` });
   if (notEvaluated > 0) caveats.push({ en: `${notEvaluated} rules were not evaluated because the data has no facility of their categories (listed under "skipped").`, zh: `${notEvaluated} 条规则因数据中没有相应类别的设施而未评估（见"未评估"一节）。` });
   return {
     title: options.title ?? '15-minute life circle assessment',
@@ -326,5 +330,6 @@ function reportData(store: ProjectStore, batches: BatchSummary[], options: Asses
     gaps: result.gaps.map((g) => ({ ruleId: g.ruleId, unitCode: g.unitCode, unitName: g.unitName, level: g.level, shortfall: g.shortfall, unservedResidents: g.unservedResidents, en: g.en, zh: g.zh, homes: g.homes.slice(0, 20) })),
     nearestTimes: nearestTimes.filter((n) => scoped.size === 0 || scoped.has(n.unitCode)),
     skipped: result.skipped,
+    unitIssues: result.unitIssues,
   };
 }

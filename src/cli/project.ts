@@ -332,6 +332,8 @@ export function assessmentSummary(run: AssessRunSummary): string[] {
   }
   if (inputs.homesOutsideExtent > 0) lines.push(`homes outside the network's extent (not assessed): ${inputs.homesOutsideExtent.toLocaleString('en')}`);
   for (const s of result.skipped) lines.push(`skipped ${s.ruleId}: ${s.reason}`);
+  for (const u of result.unitIssues.slice(0, 12)) lines.push(`unit ${u.en}`);
+  if (result.unitIssues.length > 12) lines.push(`… and ${result.unitIssues.length - 12} more units the data leaves short (see the report)`);
   if (run.sameInputsAs) lines.push(`same inputs as run ${run.sameInputsAs.runId}: ${run.sameInputsAs.identical ? 'identical numbers' : 'NUMBERS DIFFER'}`);
   lines.push(`wrote ${run.files.length} files to ${run.files.length ? run.files[0].replace(/\/[^/]*$/, '') : '-'}`);
   return lines;

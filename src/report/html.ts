@@ -389,7 +389,12 @@ function skippedSection(ctx: Context): string {
       return `<li>${rule ? `<b>${esc(rule.title.zh)}</b> <span class="muted">${esc(rule.title.en)}</span> ` : ''}<span class="mono muted">${esc(s.ruleId)}</span><div class="small">${esc(s.reason)}</div></li>`;
     })
     .join('');
-  return `<section class="card">${h2('未评估或部分跳过的规则', 'Skipped rules')}${items ? `<ul class="plain">${items}</ul>` : '<p class="empty">无 none</p>'}</section>`;
+  const shown = ctx.data.unitIssues.slice(0, 200);
+  const units = shown.map((u) => `<li><span class="zh">${esc(u.zh)}</span><span class="en">${esc(u.en)}</span></li>`).join('');
+  const more = ctx.data.unitIssues.length - shown.length;
+  return `<section class="card">${h2('未评估或部分跳过的规则', 'Skipped rules')}${items ? `<ul class="plain">${items}</ul>` : '<p class="empty">无 none</p>'}${
+    units ? `${h2('数据不足的单元', 'Units the data leaves short')}<ul class="plain">${units}</ul>${more > 0 ? `<p class="small muted">另有 ${more} 个 · ${more} more</p>` : ''}` : ''
+  }</section>`;
 }
 
 function inputsSection(ctx: Context): string {

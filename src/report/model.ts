@@ -31,6 +31,8 @@ export interface ReportData {
   /** Residents' nearest-facility times per unit and reach field: resident counts per whole minute 0 … 29, and 30+ (index 30). */
   nearestTimes: Array<{ unitCode: string; field: string; label: { en: string; zh: string }; residentsByMinute: number[] }>;
   skipped: Array<{ ruleId: string; reason: string }>;
+  /** Units the data leaves partly unassessable (no residents; no street near any home). */
+  unitIssues: Array<{ unitCode: string; unitName: string; level: string; kind: string; en: string; zh: string }>;
 }
 
 export interface ReportRule {

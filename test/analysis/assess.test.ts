@@ -174,18 +174,31 @@ test('floating catchment on the network (2SFCA): places per child within 4 min w
   assert.equal(r.results.find((x) => x.ruleId === 'places-4min-c' && x.unitCode === C2)!.value, 0);
 });
 
-test('bad input: a category no facility has, a unit without residents — the rest still runs', () => {
+test('bad input: a category no facility has, a unit without residents, a unit away from every street — said, and the rest still runs', () => {
   const rules = [
     rule({ id: 'nothing', kind: 'reach', categories: ['library'], unitLevel: 'subdistrict', mode: 'walk', minutes: 15, targetShare: 1 }),
     rule({ id: 'catchment', kind: 'area_per_1000', categories: ['elderly_day_care_centre'], unitLevel: 'subdistrict', minAreaM2Per1000: 40, areaField: 'building', withinM: 1000 }),
     rule({ id: 'elderly-area', kind: 'capacity_ratio', categories: ['kindergarten'], unitLevel: 'subdistrict', minPlacesPerTarget: 1, ages: { min: 60, max: null } }),
     reachRule('k-s', 'subdistrict'),
   ];
-  const r = assess(graph, rules, homes, facilities, units);
+  // a committee whose only home lies 2 km off the street, and one the population data does not cover
+  const island = `${S}008`;
+  const withIsland: AssessHomes = { ...homes, ids: [...homes.ids, 'h-island'], lon: Float64Array.of(...homes.lon, at('C').lon), lat: Float64Array.of(...homes.lat, at('C').lat + 0.018), unitCode: [...homes.unitCode, island], bands: new Map([...homes.bands].map(([b, c]) => [b, Float64Array.of(...c, b === '3-5' ? 7 : 0)])) };
+  const moreUnits = [...units, { code: island, level: 'committee' as const, name: '江心岛', parentCode: S, boundary: null }];
+  const r = assess(graph, rules, withIsland, facilities, moreUnits);
+  const issue = (code: string) => r.unitIssues.find((u) => u.unitCode === code);
+  assert.equal(issue(island)?.kind, 'off-network');
+  assert.match(issue(island)!.en, /江心岛 \(310101001008\): none of its 1 homes with residents is near a street \(no way usable by walk within 500 m .*\); its 7 residents count as unserved/);
+  assert.match(issue(island)!.zh, /江心岛（310101001008）：1 处有居民的住宅附近均无可用道路/);
+  assert.equal(issue(`${S}003`)?.kind, 'no-residents', 'a listed committee without homes');
+  assert.match(issue(`${S}003`)!.en, /居委3 \(310101001003\): no residents in the population data/);
+  assert.equal(issue(`${S}001`), undefined);
+  const islandReach = r.results.find((x) => x.ruleId === 'k-s' && x.unitCode === S)!;
+  assert.equal(islandReach.offNetworkResidents, 7, 'the residents of the island are counted unserved, off the network');
   assert.match(r.skipped.find((s) => s.ruleId === 'nothing')!.reason, /not evaluated: the project has no library/);
   assert.equal(r.results.find((x) => x.ruleId === 'nothing'), undefined, 'no results for a rule the data cannot answer');
   assert.equal(r.results.find((x) => x.ruleId === 'elderly-area')!.verdict, 'not-applicable', 'no residents aged 60+');
-  assert.equal(r.results.find((x) => x.ruleId === 'k-s')!.value, 0.8, 'the other rules still ran');
+  assert.equal(r.results.find((x) => x.ruleId === 'k-s')!.value, 16 / 27, 'the other rules still ran: 16 of the 20 on the street and the 7 on the island served');
 });
 
 test('moving a facility updates only what it touches, and equals a full run (random moves on a grid)', async () => {

@@ -72,6 +72,7 @@ test('overview: inputs, caveats, rule rows with counts and badges, skipped list'
   assert.ok(row('r-elderly').includes('待核实 unverified') && row('r-area').includes('低权威 low authority'));
   assert.ok(!row('r-kg').includes('待核实') && !row('r-health').includes('待核实'));
   assert.ok(index.includes('the floating-catchment variant'));
+  assert.ok(index.includes('Units the data leaves short') && index.includes(data.unitIssues[0].zh) && index.includes(data.unitIssues[0].en), 'units the data leaves short, in both languages');
 });
 
 test('sub-district page: values per kind, committee matrix, charts, gaps with "> budget"', () => {
