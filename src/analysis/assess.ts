@@ -28,6 +28,9 @@ import { BoundaryIndex } from '../geo.ts';
  *   plan is re-verified with planned ones included).
  * - Units: a home's unit at a level is the prefix of its unit code (committee 12 digits, sub-district 9,
  *   district 6) when its code is that fine, else the unit whose boundary holds it.
+ * - State: each rule keeps one result slot per unit, and every sum runs over a unit's homes (or facilities)
+ *   in index order; a moved facility (createAssessment → moveFacility) recomputes the slots of the units it
+ *   touches in that same order, so the numbers equal a full run's on the moved inputs.
  */
 
 export interface AssessHomes {

@@ -207,6 +207,14 @@ describe('bad input names file, rule, field and reason', () => {
     ]);
   });
 
+  test('a rule without its unit level, and one with a level that does not exist', () => {
+    const f = fx('bad-unit-level.yaml');
+    expectRulesError(() => loadCatalogue({ overridePath: f }), [
+      `${f}: rule "my-library-15min" (add[0]) field unitLevel: expected one of committee, subdistrict, district, got nothing`,
+      `${f}: rule "my-library-street" (add[1]) field unitLevel: expected one of committee, subdistrict, district, got "street"`,
+    ]);
+  });
+
   test('unknown facility category, with close matches', () => {
     const f = fx('bad-category.yaml');
     const e = expectRulesError(() => loadCatalogue({ overridePath: f }), [
