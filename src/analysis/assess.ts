@@ -1164,6 +1164,9 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
       nodes.length = 0;
       ts.length = 0;
       appendSources(graph, mode, { chain: c, offsetM: snaps.offsetM[i], legM: snaps.legM[i], footLon: NaN, footLat: NaN }, nodes, ts, 0, false);
+      // facilities on the home's own street first, along it only: the engine still holds the last home's
+      // times until this run resets it, and a bound read from those would end this search too early
+      engine.reset();
       for (const j of state.onChain.get(c) ?? []) consider(j);
       // While searching, `best` is the time of a real route (a node not yet settled holds an upper bound), so
       // once the settled time passes it no facility can be nearer; then every facility met is measured again

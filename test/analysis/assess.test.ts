@@ -219,7 +219,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
   const nH = 120;
   const hp = Array.from({ length: nH }, point);
   const gridHomes: AssessHomes = { ids: hp.map((_, i) => `h${i}`), lon: Float64Array.from(hp, (p) => p[0]), lat: Float64Array.from(hp, (p) => p[1]), unitCode: hp.map(() => S), bands: new Map([['3-5', Float64Array.from(hp, () => 1 + Math.floor(rand() * 5))]]), estimated: false };
-  const nF = 6;
+  const nF = 12;
   const fp = Array.from({ length: nF }, point);
   const gridFacilities = (): AssessFacilities => ({
     ids: fp.map((_, i) => `k${i}`), names: fp.map(() => null), category: fp.map(() => 'kindergarten'), status: fp.map(() => 'existing'),
@@ -252,7 +252,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
   let recomputedTotal = 0;
   let catchmentChanges = 0;
   let summaryChanges = 0;
-  for (let m = 0; m < 24; m++) {
+  for (let m = 0; m < 120; m++) {
     const f = Math.floor(rand() * nF);
     const [lon, lat] = m === 7 ? [lon0 + 0.2, lat0 + 0.2] : point(); // move 7 goes far off the network
     fp[f] = [lon, lat];
@@ -290,5 +290,38 @@ test('moving a facility updates only what it touches, and equals a full run (ran
   assert.ok(catchmentChanges > 0, 'the catchment rule changed with some move');
   assert.ok(summaryChanges > 0, 'the share of committees with two kindergartens changed with some move');
   // a 6-minute field covers most of this small grid; still, not every home of the field and the catchment each time
-  assert.ok(recomputedTotal < 24 * 2 * nH, 'not every home each time');
+  assert.ok(recomputedTotal < 120 * 2 * nH, 'not every home each time');
+});
+
+/**
+ * A move's search from each home that lost its facility stops once nothing nearer can come; the bound must
+ * come from this home's own search. Drawn so that a bound left over from the home searched before would stop
+ * too early (100 m blocks, walking 1.25 m/s):
+ *
+ *   N-P-Q-R-S-T-U-V      h1 at V, h2 at Q; kindergarten f at S (the nearest for both), k at K
+ *     |                  f moves S → V. h1 (searched first) ends with 0 s at V; read by h2 through V that
+ *     O                  would put f at 0 m, but h2 reaches it only along its street: Q → V 500 m (400 s).
+ *     |                  h2's nearest is k: Q → P → O → X → K = 400 m (320 s), on a street that does not
+ *   Z-X-K-Y              touch P. A stale bound would stop h2's search at P and keep f.
+ */
+test('a move recomputes each home that lost its facility from its own search only', async () => {
+  const net = writeAsciiOsm(['N-P-Q-R-S-T-U-V', '  |', '  O', '  |', 'Z-X-K-Y'].join('\n'), { NPQRSTUV: { highway: 'residential' }, POX: { highway: 'footway' }, ZXKY: { highway: 'residential' } });
+  const { graph: g } = await buildFromOsm(net.path, ['walk']);
+  const p = (l: string) => net.node(l);
+  const lineHomes: AssessHomes = { ids: ['h1', 'h2'], lon: Float64Array.of(p('V').lon, p('Q').lon), lat: Float64Array.of(p('V').lat, p('Q').lat), unitCode: [S, S], bands: new Map([['3-5', Float64Array.of(5, 5)]]), estimated: false };
+  const kg = (): AssessFacilities => ({
+    ids: ['f', 'k'], names: [null, null], category: ['kindergarten', 'kindergarten'], status: ['existing', 'existing'],
+    lon: Float64Array.of(p('S').lon, p('K').lon), lat: Float64Array.of(p('S').lat, p('K').lat), unitCode: [S, S],
+    capacity: Float64Array.of(NaN, NaN), buildingAreaM2: Float64Array.of(NaN, NaN), landAreaM2: Float64Array.of(NaN, NaN),
+  });
+  const rules = [rule({ id: 'k15', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'walk', minutes: 15, targetShare: 1 })];
+  const { createAssessment } = await import('../../src/analysis/assess.ts');
+  const a = createAssessment(g, rules, lineHomes, kg(), [{ code: S, level: 'subdistrict', name: 'line', parentCode: null, boundary: null }]);
+  assert.deepEqual([...a.result.homeTimes.get('kindergarten|walk')!.facility], [0, 0], 'f is the nearest of both homes before the move');
+  const step = a.moveFacility(0, p('V').lon, p('V').lat);
+  const t = step.result.homeTimes.get('kindergarten|walk')!;
+  assert.equal(t.facility[0], 0, 'h1: f, now at its door');
+  assert.ok(Math.abs(t.timeS[0]) < 0.01, `h1: ${t.timeS[0]} s`);
+  assert.equal(t.facility[1], 1, 'h2: k, 400 m, not f along the street at 500 m');
+  assert.ok(Math.abs(t.timeS[1] - 400 / 1.25) < 0.01, `h2: ${t.timeS[1]} s`);
 });
