@@ -290,7 +290,6 @@ class UnservedHomesGap implements Gap {
 
 /** State of a floating-catchment rule, kept so that a moved facility updates only its own catchment. */
 interface CatchmentState {
-  rule: EffectiveRule & { kind: 'area_per_1000' | 'capacity_ratio' };
   modeName: ModeName;
   budgetS: number;
   chosen: number[];
@@ -498,7 +497,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
     homeIndex.set(modeName, (idx = { nodeStart, byNode, chainStart, byChain }));
     return idx;
   };
-  /** Homes the last search of `field` may reach: those on a reached node's chains and on the source's own chain. */
+  /** Homes the engine's last search may reach: those on a reached node's chains and on the source's own chain. */
   const homesNear = (modeName: ModeName, engine: ReachEngine, ownChain: number): Set<number> => {
     const idx = homesByNode(modeName);
     const candidates = new Set<number>(idx.byChain.subarray(idx.chainStart[ownChain], idx.chainStart[ownChain + 1]));
@@ -610,7 +609,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
     const supply = Float64Array.from(chosen, (f) => (Number.isNaN(amountOf(f)) ? 0 : amountOf(f)));
     const unknown = chosen.filter((f) => Number.isNaN(amountOf(f))).length;
     const s: CatchmentState = {
-      rule, modeName, budgetS, chosen, slotOf: slotsOf(chosen), counts: target.counts, supply,
+      modeName, budgetS, chosen, slotOf: slotsOf(chosen), counts: target.counts, supply,
       column: () => new Uint32Array(0), row: () => new Uint32Array(0), columnOverride: new Map(), rowOverride: new Map(), ratio: new Float64Array(0), access: new Float64Array(0),
     };
     const origin: number[] = [];
@@ -917,7 +916,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
   /**
    * Units of the levels the homes can be placed in (and inside the reported ones) that the project lists
    * but the population data leaves empty, and units whose every resident lives where no street of the
-   * rules' first mode comes within the snapping distance: their reach results count everyone unserved (off
+   * walking mode (else the first mode snapped) comes within the snapping distance: their reach results count everyone unserved (off
    * the network), which says more about the data than the place. Facility moves do not change these.
    */
   const findUnitIssues = (): UnitIssue[] => {
@@ -1015,8 +1014,11 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
       }
       if (g === null && o !== undefined && before.gapOf[o] !== null) change.closedGaps.push({ ruleId: r.ruleId, level: r.level, unitCode: r.unitCode });
     });
-    before.gapOf.forEach((g, k) => {
-      if (g !== null && !kept.has(before.results[k].unitCode)) change.closedGaps.push({ ruleId: g.ruleId, level: g.level, unitCode: g.unitCode });
+    before.results.forEach((r, k) => {
+      if (kept.has(r.unitCode)) return;
+      change.removedResults.push({ ruleId: r.ruleId, level: r.level, unitCode: r.unitCode });
+      const g = before.gapOf[k];
+      if (g !== null) change.closedGaps.push({ ruleId: g.ruleId, level: g.level, unitCode: g.unitCode });
     });
   };
   const unitsOfHomes = (level: UnitLevel, list: Iterable<number>) => {
@@ -1033,9 +1035,14 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
    * bounded search from that position. Then only the units holding changed homes are evaluated again for the
    * rules on f's category; a catchment rule replaces f's catchment and the access of the homes in the old and
    * new one; counts and areas per unit are evaluated again only where f changed unit. The result equals a full
-   * run on the moved inputs (test/analysis/assess.test.ts and `npm run bench:assess` check this).
+   * run on the moved inputs (test/analysis/assess.test.ts and `npm run bench:assess` check this) with two
+   * allowances of floating point: a time is summed from the home here and from the facility there, so the two
+   * may differ in the last bits (~1e-13 s); and where two facilities are exactly as near, either may be named.
+   * The caller's `facilities.lon/lat` are updated. A facility that carries a unit code stays in that unit.
    */
   const moveFacility = (f: number, lon: number, lat: number): MoveResult => {
+    if (!Number.isInteger(f) || f < 0 || f >= nFac) throw new RangeError(`moveFacility: facility index ${f} is not one of the ${nFac} facilities (0 … ${nFac - 1})`);
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) throw new RangeError(`moveFacility: position ${lon},${lat} is not a longitude,latitude`);
     version++;
     materialised = null;
     facilities.lon[f] = lon;
@@ -1050,7 +1057,7 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
       if (code !== a[f]) unitChanged.set(level, [a[f], code]);
       a[f] = code;
     }
-    const change: AssessmentChange = { results: [], gaps: [], closedGaps: [] };
+    const change: AssessmentChange = { results: [], removedResults: [], gaps: [], closedGaps: [] };
     let homesRecomputed = 0;
     let rulesReevaluated = 0;
     if (statuses.has(facilities.status[f])) {
@@ -1061,6 +1068,9 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
         homesRecomputed += r.recomputed;
         changedHomes.set(key, r.changed);
       }
+      // failed when it cannot be snapped in any field it belongs to (as the full run counts it)
+      if ([...fieldState.values()].some((x) => x.slotOf[f] >= 0 && x.chain[x.slotOf[f]] < 0)) failedFacilities.add(f);
+      else failedFacilities.delete(f);
       const category = facilities.category[f];
       for (const rule of active) {
         if (!(rule.categories.includes(category) || (rule.kind === 'rail_bus_share' && rule.busCategories.includes(category)))) continue;
@@ -1134,9 +1144,8 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
     state.offsetM[k] = moved.offsetM[0];
     state.legM[k] = moved.legM[0];
     if (moved.chain[0] >= 0) {
-      failedFacilities.delete(f);
       for (const [m, at] of [[state.onChain, moved.chain[0]], [byNode, graph.chainFrom[moved.chain[0]]], [byNode, graph.chainTo[moved.chain[0]]]] as const) (m.get(at) ?? m.set(at, []).get(at)!).push(k);
-    } else failedFacilities.add(f);
+    }
 
     const engine = engineFor(mode);
     const changed: number[] = [];
@@ -1260,14 +1269,19 @@ interface FieldState {
   chain: Int32Array;
   offsetM: Float64Array;
   legM: Float64Array;
-  /** Slots by the chain they are snapped to, and (built on the first move) by their chains' end nodes. */
+  /** Slots by the chain they are snapped to, and by their chains' end nodes (built with createAssessment's first run, or on the first move). */
   onChain: Map<number, number[]>;
   byNode?: Map<number, number[]>;
 }
 
-/** What a move changed: results whose figures differ, gaps opened or updated, gaps closed. */
+/**
+ * What a move changed: results whose figures differ (new or changed rows), rows that no longer exist (a unit
+ * whose last rail station left), the gaps of every unit recomputed that are open after the move (new, or
+ * possibly with other homes listed), and gaps closed.
+ */
 export interface AssessmentChange {
   results: RuleResult[];
+  removedResults: Array<{ ruleId: string; level: UnitLevel; unitCode: string }>;
   gaps: Gap[];
   closedGaps: Array<{ ruleId: string; level: UnitLevel; unitCode: string }>;
 }
@@ -1276,15 +1290,19 @@ export interface MoveResult {
   changes: AssessmentChange;
   /** The whole result after this move (assembled when read; only until the next move). */
   readonly result: AssessmentResult;
+  /** Homes whose time was searched again (those that lost the facility, those its new position could reach, those in its old and new catchments): work done, not homes changed. */
   homesRecomputed: number;
+  /** Rules whose results were recomputed for some units (their figures may have come out the same). */
   rulesReevaluated: number;
 }
 
 /**
- * An assessment that can be updated: `result` is the full run; `moveFacility` changes one facility's
+ * An assessment that can be updated: `result` is the first (full) run; `moveFacility` changes one facility's
  * position, recomputing only the homes, units and rules it affects, and returns what changed; `current()`
- * assembles the whole result as it stands. Results already returned stay as they were (result objects are
- * replaced, never edited), except `homeTimes`, whose arrays are updated in place.
+ * assembles the whole result as it stands. Results and gaps already returned stay as they were (result
+ * objects are replaced, never edited), but every result shares one `homeTimes`, whose arrays always hold the
+ * current times. A catchment rule keeps the catchments of moved facilities beside the first run's (a session
+ * of thousands of moves holds thousands of small arrays more).
  */
 export interface Assessment {
   result: AssessmentResult;

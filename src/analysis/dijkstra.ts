@@ -55,6 +55,8 @@ export class ReachEngine {
    * leg, or 0). Returns the number of nodes reached within budgetS. budgetS may be Infinity (a full field).
    * `stop`, when given, sees every node as it is settled (in non-decreasing time) and ends the search when it
    * returns true (a nearest-target search stops once nothing nearer can come); that node counts as reached.
+   * After such a stop, nodes touched but not settled hold upper bounds in `timeS` (times of real routes), not
+   * their shortest times.
    */
   run(sourceNode: ArrayLike<number>, sourceTimeS: ArrayLike<number>, budgetS: number, cutoff: Cutoff = 'inclusive', stop?: (node: number, timeS: number) => boolean): number {
     if (!(budgetS >= 0)) throw new LifecircleError('BUDGET_INVALID', `time budget must be a number >= 0 seconds, got ${budgetS}`, { field: 'budget' });

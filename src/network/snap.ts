@@ -45,7 +45,8 @@ function footOnSegment(px: number, py: number, ax: number, ay: number, bx: numbe
  * Nearest usable edge of `mode` within maxSnapM of (lon, lat); a failure with a reason otherwise.
  * flatbush orders candidate chains by bounding-box distance, a lower bound of the true distance; we measure
  * every segment of k candidates exactly, and widen k until the best exact distance is no larger than the
- * k-th box distance, which proves no farther box can hold a closer segment.
+ * k-th box distance, which proves no farther box can hold a closer segment (strictly smaller, so that ties
+ * go to the lowest chain id).
  */
 export function snapPoint(graph: Graph, mode: ModeGraph, lon: number, lat: number, maxSnapM = DEFAULT_MAX_SNAP_M): Snap | SnapFailure {
   if (!isValidLonLat(lon, lat)) {
@@ -123,7 +124,9 @@ function nearestOnChains(graph: Graph, px: number, py: number, maxM: number, acc
       const dy = Math.max(y0 - py, py - y1, 0);
       lastBoxD2 = dx * dx + dy * dy;
     }
-    if (ids.length < k || bestD2 <= lastBoxD2) break;
+    // strictly nearer than the k-th box: a box exactly as far could still hold an equally near segment of a
+    // lower chain id, which wins the tie
+    if (ids.length < k || bestD2 < lastBoxD2) break;
   }
   return { chain: bestChain, point: bestPoint, t: bestT, d2: bestD2 };
 }
@@ -147,6 +150,7 @@ export interface SnappedPoints {
  * (least distance, then least chain id, within maxSnapM) is, when this mode may use it, also its nearest
  * among this mode's chains, which are a subset; only the other points are snapped again. When the usable sets
  * are not nested this is plain `snapPoints`. Saves a spatial query per point (a city has millions).
+ * `known` must hold snaps of the same points with the same maxSnapM.
  */
 export function snapPointsLike(graph: Graph, mode: ModeGraph, lons: ArrayLike<number>, lats: ArrayLike<number>, known: { mode: ModeGraph; snaps: SnappedPoints }, maxSnapM = DEFAULT_MAX_SNAP_M): SnappedPoints {
   const usable = mode.chainUsable;

@@ -274,6 +274,7 @@ test('moving a facility updates only what it touches, and equals a full run (ran
     const now = resultsOf(full);
     const reported = new Set(step.changes.results.map((x) => `${x.ruleId}|${x.unitCode}`));
     for (const [k, v] of now) if (was.get(k) !== v) assert.ok(reported.has(k), `move ${m}: change of ${k} not reported`);
+    assert.deepEqual(new Set(step.changes.removedResults.map((x) => `${x.ruleId}|${x.unitCode}`)), new Set([...was.keys()].filter((k) => !now.has(k))), `move ${m}: removed rows`);
     const gapsWere = gapsOf(before);
     const gapsNow = gapsOf(full);
     assert.deepEqual(new Set(step.changes.closedGaps.map((x) => `${x.ruleId}|${x.unitCode}`)), new Set([...gapsWere.keys()].filter((k) => !gapsNow.has(k))), `move ${m}: closed gaps`);
@@ -324,4 +325,46 @@ test('a move recomputes each home that lost its facility from its own search onl
   assert.ok(Math.abs(t.timeS[0]) < 0.01, `h1: ${t.timeS[0]} s`);
   assert.equal(t.facility[1], 1, 'h2: k, 400 m, not f along the street at 500 m');
   assert.ok(Math.abs(t.timeS[1] - 400 / 1.25) < 0.01, `h2: ${t.timeS[1]} s`);
+});
+
+test('a move reports rows that disappear (a committee whose last rail station left) and counts snap failures over all fields', async () => {
+  const { createAssessment } = await import('../../src/analysis/assess.ts');
+  // rail–bus share per committee: the west committee's only station moves east, so its row goes
+  const mid = (at('C').lon + at('D').lon) / 2;
+  const strip = (w: number, e: number) => ({ type: 'MultiPolygon' as const, coordinates: [[[[w, y0], [e, y0], [e, y1], [w, y1], [w, y0]]]] });
+  const halves: AssessUnit[] = [units[0], { code: C1, level: 'committee', name: 'west', parentCode: S, boundary: strip(x0, mid) }, { code: C2, level: 'committee', name: 'east', parentCode: S, boundary: strip(mid, x1) }];
+  const transit = (): AssessFacilities => ({
+    ids: ['r1', 'b1', 'b2'], names: [null, null, null], category: ['rail_transit_station', 'bus_stop', 'bus_stop'], status: ['existing', 'existing', 'existing'],
+    lon: Float64Array.of(at('A').lon, at('B').lon, at('F').lon), lat: Float64Array.of(at('A').lat, at('B').lat, at('F').lat), unitCode: [null, null, null],
+    capacity: new Float64Array(3).fill(NaN), buildingAreaM2: new Float64Array(3).fill(NaN), landAreaM2: new Float64Array(3).fill(NaN),
+  });
+  const railBus = [rule({ id: 'rb', kind: 'rail_bus_share', categories: ['rail_transit_station'], unitLevel: 'committee', withinM: 150, targetShare: 1, busCategories: ['bus_stop'] })];
+  const a = createAssessment(graph, railBus, homes, transit(), halves);
+  assert.deepEqual(a.result.results.map((r) => `${r.unitCode} ${r.verdict}`), [`${C1} pass`]);
+  const m = a.moveFacility(0, at('F').lon, at('F').lat);
+  assert.deepEqual(m.result.results.map((r) => `${r.unitCode} ${r.verdict}`), [`${C2} pass`]);
+  assert.deepEqual(m.changes.results.map((r) => r.unitCode), [C2]);
+  assert.deepEqual(m.changes.removedResults, [{ ruleId: 'rb', level: 'committee', unitCode: C1 }]);
+
+  // a kindergarten on steps: snapped for walking, not for elderly walking (no steps without a ramp)
+  const stepsNet = writeAsciiOsm('A-B-C-D-E', { ABC: { highway: 'residential' }, CDE: { highway: 'steps' } });
+  const { graph: g2 } = await buildFromOsm(stepsNet.path, ['walk', 'elderly']);
+  const p = (l: string) => stepsNet.node(l);
+  const one: AssessHomes = { ids: ['h'], lon: Float64Array.of(p('B').lon), lat: Float64Array.of(p('B').lat), unitCode: [S], bands: new Map([['all', Float64Array.of(10)]]), estimated: false };
+  const kgs = (lonE: number): AssessFacilities => ({
+    ids: ['k1', 'k2'], names: [null, null], category: ['kindergarten', 'kindergarten'], status: ['existing', 'existing'], lon: Float64Array.of(lonE, p('A').lon), lat: Float64Array.of(p('E').lat, p('A').lat), unitCode: [null, null],
+    capacity: Float64Array.of(NaN, NaN), buildingAreaM2: Float64Array.of(NaN, NaN), landAreaM2: Float64Array.of(NaN, NaN),
+  });
+  const both = [
+    rule({ id: 'eld', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'elderly', minutes: 10, targetShare: 1 }),
+    rule({ id: 'walk', kind: 'reach', categories: ['kindergarten'], unitLevel: 'subdistrict', mode: 'walk', minutes: 10, targetShare: 1 }),
+  ];
+  const opts = { maxSnapM: 20 };
+  const b = createAssessment(g2, both, one, kgs(p('E').lon), [units[0]], opts);
+  assert.equal(b.result.snapFailures.facilities, 1);
+  const lonE = p('E').lon + 0.00001;
+  const moved = b.moveFacility(0, lonE, p('E').lat);
+  assert.equal(moved.result.snapFailures.facilities, assess(g2, both, one, kgs(lonE), [units[0]], opts).snapFailures.facilities);
+  assert.equal(moved.result.snapFailures.facilities, 1);
+  assert.throws(() => b.moveFacility(5, 121, 31), /facility index 5 is not one of the 2 facilities/);
 });
