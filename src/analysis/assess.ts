@@ -770,26 +770,24 @@ function build(graph: Graph, rules: EffectiveRule[], homes: AssessHomes, facilit
         const amount = new Map<string, number>();
         const unknown = new Map<string, number>();
         const amountOf = (f: number) => (rule.kind === 'capacity_ratio' ? facilities.capacity[f] : rule.kind === 'area_per_1000' || rule.kind === 'per_capita_area' ? (rule.areaField === 'building' ? facilities.buildingAreaM2[f] : facilities.landAreaM2[f]) : 0);
-        for (const f of catsKnown) {
-          const code = fu[f];
-          if (code === null) continue;
-          count.set(code, (count.get(code) ?? 0) + 1);
-          const v = amountOf(f);
-          if (Number.isNaN(v)) unknown.set(code, (unknown.get(code) ?? 0) + 1);
-          else amount.set(code, (amount.get(code) ?? 0) + v);
-        }
-        /** One unit's tallies again, from its facilities in index order (the full run's order: the same sums). */
-        const recount = (code: string) => {
-          count.delete(code);
-          amount.delete(code);
-          unknown.delete(code);
+        /** Adds the facilities (of this rule, in index order) that lie in the unit `only`, or in any unit. */
+        const tally = (only: string | null) => {
           for (const f of catsKnown) {
-            if (fu[f] !== code) continue;
+            const code = fu[f];
+            if (code === null || (only !== null && code !== only)) continue;
             count.set(code, (count.get(code) ?? 0) + 1);
             const v = amountOf(f);
             if (Number.isNaN(v)) unknown.set(code, (unknown.get(code) ?? 0) + 1);
             else amount.set(code, (amount.get(code) ?? 0) + v);
           }
+        };
+        tally(null);
+        /** One unit's tallies again, in the full run's order (so the same sums). */
+        const recount = (code: string) => {
+          count.delete(code);
+          amount.delete(code);
+          unknown.delete(code);
+          tally(code);
         };
         const committees = new Map<string, number>();
         if (rule.kind === 'count_per_unit' && rule.perCommittees !== undefined) {

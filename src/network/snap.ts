@@ -157,39 +157,28 @@ export function snapPointsLike(graph: Graph, mode: ModeGraph, lons: ArrayLike<nu
   const wider = known.mode.chainUsable;
   let nested = known.snaps.count === lons.length;
   for (let c = 0; nested && c < graph.chainCount; c++) if (usable[c] !== 0 && wider[c] === 0) nested = false;
-  if (!nested) return snapPoints(graph, mode, lons, lats, maxSnapM);
-  const count = lons.length;
-  const chain = new Int32Array(count).fill(-1);
-  const offsetM = new Float64Array(count);
-  const legM = new Float64Array(count);
-  const failures: SnappedPoints['failures'] = [];
-  for (let i = 0; i < count; i++) {
-    const c = known.snaps.chain[i];
-    if (c >= 0 && usable[c] !== 0) {
-      chain[i] = c;
-      offsetM[i] = known.snaps.offsetM[i];
-      legM[i] = known.snaps.legM[i];
-      continue;
-    }
-    const s = snapPoint(graph, mode, lons[i], lats[i], maxSnapM);
-    if (isSnap(s)) {
-      chain[i] = s.chain;
-      offsetM[i] = s.offsetM;
-      legM[i] = s.legM;
-    } else {
-      failures.push({ index: i, ...s });
-    }
-  }
-  return { count, chain, offsetM, legM, failures };
+  return snapEach(graph, mode, lons, lats, maxSnapM, nested ? known.snaps : null);
 }
 
 export function snapPoints(graph: Graph, mode: ModeGraph, lons: ArrayLike<number>, lats: ArrayLike<number>, maxSnapM = DEFAULT_MAX_SNAP_M): SnappedPoints {
+  return snapEach(graph, mode, lons, lats, maxSnapM, null);
+}
+
+/** Snaps every point, taking a point's snap from `reuse` where it is on a chain this mode may use. */
+function snapEach(graph: Graph, mode: ModeGraph, lons: ArrayLike<number>, lats: ArrayLike<number>, maxSnapM: number, reuse: SnappedPoints | null): SnappedPoints {
+  const usable = mode.chainUsable;
   const count = lons.length;
   const chain = new Int32Array(count).fill(-1);
   const offsetM = new Float64Array(count);
   const legM = new Float64Array(count);
   const failures: SnappedPoints['failures'] = [];
   for (let i = 0; i < count; i++) {
+    if (reuse !== null && reuse.chain[i] >= 0 && usable[reuse.chain[i]] !== 0) {
+      chain[i] = reuse.chain[i];
+      offsetM[i] = reuse.offsetM[i];
+      legM[i] = reuse.legM[i];
+      continue;
+    }
     const s = snapPoint(graph, mode, lons[i], lats[i], maxSnapM);
     if (isSnap(s)) {
       chain[i] = s.chain;
